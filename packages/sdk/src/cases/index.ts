@@ -1,0 +1,2 @@
+// Public surface of cases/: an explicit list of named exports.
+export {};

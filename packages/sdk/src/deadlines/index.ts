@@ -1,0 +1,2 @@
+// Public surface of deadlines/: an explicit list of named exports.
+export {};

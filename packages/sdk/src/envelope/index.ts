@@ -1,0 +1,2 @@
+// Public surface of envelope/: an explicit list of named exports.
+export {};

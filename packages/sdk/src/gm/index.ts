@@ -1,0 +1,2 @@
+// Public surface of gm/: an explicit list of named exports.
+export {};

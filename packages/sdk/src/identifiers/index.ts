@@ -1,0 +1,2 @@
+// Public surface of identifiers/: an explicit list of named exports.
+export {};

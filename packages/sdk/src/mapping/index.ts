@@ -1,0 +1,2 @@
+// Public surface of mapping/: an explicit list of named exports.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of pki/: an explicit list of named exports.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of seal/: an explicit list of named exports.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of transport/: an explicit list of named exports.
+export {};

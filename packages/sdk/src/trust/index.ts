@@ -1,0 +1,2 @@
+// Public surface of trust/: an explicit list of named exports.
+export type { ResolvedSigner, SignatureAlgorithm, SignerResolver, Suite } from "./signer-resolver.js";
