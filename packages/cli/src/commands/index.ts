@@ -1,8 +1,14 @@
 import type { CommandRegistrar } from "../context.js";
+import { idCommand } from "./id.js";
+import { pkiCommand } from "./pki.js";
+import { sealCommand } from "./seal.js";
 
 /**
  * Every top-level `tongban` command, in the order `--help` lists them.
  * One file per command under commands/.
  */
 export const commands: CommandRegistrar[] = [
+  pkiCommand,
+  idCommand,
+  sealCommand,
 ];

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   // ── transport / authorisation ───────────────────────────────────────────
   TRANSPORT_PEER_MISMATCH: { grpc: "PERMISSION_DENIED", summary: "the TLS client identity is not the node that signed the envelope" },
   TRANSPORT_UNAUTHENTICATED: { grpc: "UNAUTHENTICATED", summary: "no or bad credentials on the connection" },
+  TRANSPORT_CANCELLED: { grpc: "CANCELLED", summary: "the call was cancelled by the caller or its connection closed before it completed" },
+  TRANSPORT_DEADLINE_EXCEEDED: { grpc: "DEADLINE_EXCEEDED", summary: "the call's own deadline passed before it completed" },
+  TRANSPORT_UNAVAILABLE: { grpc: "UNAVAILABLE", summary: "the peer cannot be reached or refused the connection (TLS handshake included)" },
+  TRANSPORT_RESOURCE_EXHAUSTED: { grpc: "RESOURCE_EXHAUSTED", summary: "the transport refused a message over its size limit or the call for lack of resources" },
+  TRANSPORT_UNKNOWN_STATUS: { grpc: "UNKNOWN", summary: "the peer answered with a gRPC status that carries no Tongban error code" },
   AUTH_NOT_ALLOWED: { grpc: "PERMISSION_DENIED", summary: "the sender is not allowed this item or action under the partner agreements" },
   RATE_LIMITED: { grpc: "RESOURCE_EXHAUSTED", summary: "the caller exceeded its rate or concurrency limit; retry after the advised delay" },
   OVERLOADED: { grpc: "RESOURCE_EXHAUSTED", summary: "the node is shedding load; retry after the advised delay" },

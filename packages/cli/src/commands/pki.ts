@@ -1,0 +1,384 @@
+import { X509Certificate } from "node:crypto";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import {
+  createCrl,
+  createFederationRoot,
+  describeCertificate,
+  isRevocationReason,
+  issueNodeCertificates,
+  readCrl,
+  revokeCertificate,
+  validateNodeId,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from "@tongban/sdk";
+import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
+import { CliError } from "../output.js";
+
+const DAY_MS = 86_400_000;
+const DEFAULT_CRL_DAYS = 7;
+
+/** File names inside a CA directory. */
+const CA_FILES = { cert: "root.crt", key: "root.key", crl: "crl.pem", state: "ca.json" } as const;
+
+/** One certificate the CA issued, as recorded in ca.json. */
+interface IssuedRecord {
+  nodeId: string;
+  kind: "tls" | "signing";
+  algorithm: string;
+  serial: string;
+  kid: string;
+  notBefore: string;
+  notAfter: string;
+  /** File name of the certificate as written (no directory). */
+  file: string;
+  revoked?: { date: string; reason?: string };
+}
+
+/** ca.json: bookkeeping of what the CA issued and revoked. */
+interface CaState {
+  version: 1;
+  name: string;
+  root: { serial: string; kid: string; notBefore: string; notAfter: string };
+  /** Days between a CRL's thisUpdate and nextUpdate. */
+  crlDays: number;
+  issued: IssuedRecord[];
+}
+
+/**
+ * `tongban pki`: run the federation CA from a directory — create the root,
+ * issue node certificates, revoke them, and inspect certificates and CRLs.
+ */
+export const pkiCommand: CommandRegistrar = (program, ctx) => {
+  const pki = program.command("pki").description("federation PKI: root CA, node certificates, revocation");
+
+  pki
+    .command("init")
+    .description("create a federation root CA in a directory (root.crt, root.key, crl.pem, ca.json)")
+    .requiredOption("--out <dir>", "directory to create the CA in")
+    .option("--name <name>", "subject common name of the root", "Tongban Federation Root CA")
+    .option("--days <n>", "validity in days", parsePositive, 3650)
+    .option("--crl-days <n>", "days until each CRL's nextUpdate", parsePositive, DEFAULT_CRL_DAYS)
+    .action(async (opts: { out: string; name: string; days: number; crlDays: number }, cmd: Command) => {
+      await initCa(opts, cmd, ctx);
+    });
+
+  pki
+    .command("issue")
+    .description("issue a node's TLS and signing certificates (<id>.tls.crt/.key, <id>.sign.crt/.key)")
+    .requiredOption("--ca <dir>", "the CA directory")
+    .requiredOption("--node-id <id>", "node id, e.g. cn.110000.bj-gov")
+    .option("--alg <alg>", "signing algorithm: ES256 or EdDSA", "ES256")
+    .option("--out <dir>", "directory for the node's files", ".")
+    .option("--dns <names...>", "extra DNS names for the TLS certificate (localhost is always included)")
+    .option("--ip <addresses...>", "extra IP addresses for the TLS certificate (127.0.0.1 is always included)")
+    .option("--days <n>", "validity in days", parsePositive, 397)
+    .action(async (opts: IssueOptions, cmd: Command) => {
+      await issue(opts, cmd, ctx);
+    });
+
+  pki
+    .command("revoke")
+    .description("revoke a certificate the CA issued and re-sign crl.pem")
+    .requiredOption("--ca <dir>", "the CA directory")
+    .requiredOption("--cert <file>", "the certificate to revoke (PEM)")
+    .option("--reason <reason>", "RFC 5280 reason, e.g. keyCompromise, superseded, cessationOfOperation")
+    .action(async (opts: { ca: string; cert: string; reason?: string }, cmd: Command) => {
+      await revoke(opts, cmd, ctx);
+    });
+
+  pki
+    .command("crl")
+    .description("re-sign crl.pem with the same entries and a new nextUpdate")
+    .requiredOption("--ca <dir>", "the CA directory")
+    .action(async (opts: { ca: string }, cmd: Command) => {
+      await refreshCrl(opts, cmd, ctx);
+    });
+
+  pki
+    .command("show")
+    .description("print a certificate's subject, node id, kid, validity and usages (or a CRL's entries)")
+    .argument("<file>", "certificate or CRL (PEM)")
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      await show(file, cmd, ctx);
+    });
+};
+
+interface IssueOptions {
+  ca: string;
+  nodeId: string;
+  alg: string;
+  out: string;
+  dns?: string[];
+  ip?: string[];
+  days: number;
+}
+
+async function initCa(opts: { out: string; name: string; days: number; crlDays: number }, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const dir = resolve(opts.out);
+  await mkdir(dir, { recursive: true });
+  await refuseExisting(dir, Object.values(CA_FILES));
+  const root = await createFederationRoot({ name: opts.name, validityDays: opts.days });
+  const now = new Date();
+  const crl = await createCrl({ ca: root, revoked: [], thisUpdate: now, nextUpdate: new Date(now.getTime() + opts.crlDays * DAY_MS) });
+  await writeNew(join(dir, CA_FILES.key), root.privateKeyPem, 0o600);
+  await writeNew(join(dir, CA_FILES.cert), root.certificatePem, 0o644);
+  await writeNew(join(dir, CA_FILES.crl), crl, 0o644);
+  const state: CaState = {
+    version: 1,
+    name: opts.name,
+    root: { serial: root.serial, kid: root.kid, notBefore: root.notBefore.toISOString(), notAfter: root.notAfter.toISOString() },
+    crlDays: opts.crlDays,
+    issued: [],
+  };
+  await writeFile(join(dir, CA_FILES.state), `${JSON.stringify(state, null, 2)}\n`, { flag: "wx", mode: 0o644 });
+  out.line(`created federation root "${opts.name}" in ${opts.out}`);
+  out.line(`  kid       ${root.kid}`);
+  out.line(`  serial    ${root.serial}`);
+  out.line(`  notAfter  ${root.notAfter.toISOString()}`);
+  out.line(`  files     ${Object.values(CA_FILES).join(", ")} (root.key is mode 0600: keep it offline)`);
+  out.result({ ok: true, dir: opts.out, files: { ...CA_FILES }, kid: root.kid, serial: root.serial, notBefore: root.notBefore, notAfter: root.notAfter });
+}
+
+async function issue(opts: IssueOptions, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const check = validateNodeId(opts.nodeId);
+  if (!check.ok) throw new TypeError(`not a valid node id: ${opts.nodeId} (${check.issues.map((i) => i.message).join("; ")}; expected e.g. cn.310118.qingpu)`);
+  if (opts.alg !== "ES256" && opts.alg !== "EdDSA") throw new TypeError(`--alg must be ES256 or EdDSA, not ${opts.alg}`);
+  const caDir = resolve(opts.ca);
+  const { ca, state } = await loadCa(caDir);
+  const dir = resolve(opts.out);
+  await mkdir(dir, { recursive: true });
+  const names = {
+    tlsCert: `${opts.nodeId}.tls.crt`,
+    tlsKey: `${opts.nodeId}.tls.key`,
+    signCert: `${opts.nodeId}.sign.crt`,
+    signKey: `${opts.nodeId}.sign.key`,
+  };
+  await refuseExisting(dir, Object.values(names));
+  const certs = await issueNodeCertificates({
+    ca,
+    nodeId: opts.nodeId,
+    signingAlgorithm: opts.alg,
+    validityDays: opts.days,
+    dnsNames: opts.dns ?? [],
+    ipAddresses: opts.ip ?? [],
+  });
+  await writeNew(join(dir, names.tlsKey), certs.tls.privateKeyPem, 0o600);
+  await writeNew(join(dir, names.signKey), certs.signing.privateKeyPem, 0o600);
+  await writeNew(join(dir, names.tlsCert), certs.tls.certificatePem, 0o644);
+  await writeNew(join(dir, names.signCert), certs.signing.certificatePem, 0o644);
+  const record = (c: IssuedCertificate, kind: IssuedRecord["kind"], algorithm: string, file: string): IssuedRecord => ({
+    nodeId: opts.nodeId,
+    kind,
+    algorithm,
+    serial: c.serial,
+    kid: c.kid,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    file,
+  });
+  state.issued.push(record(certs.tls, "tls", "ES256", names.tlsCert), record(certs.signing, "signing", opts.alg, names.signCert));
+  await saveState(caDir, state);
+  out.line(`issued certificates for ${opts.nodeId} in ${opts.out}`);
+  out.table(
+    ["kind", "file", "key", "alg", "kid", "serial", "notAfter"],
+    [
+      ["tls", names.tlsCert, names.tlsKey, "ES256", certs.tls.kid, certs.tls.serial, certs.tls.notAfter.toISOString()],
+      ["signing", names.signCert, names.signKey, opts.alg, certs.signing.kid, certs.signing.serial, certs.signing.notAfter.toISOString()],
+    ],
+  );
+  const summary = (c: IssuedCertificate, file: string, keyFile: string, algorithm: string): Record<string, unknown> => ({
+    file,
+    keyFile,
+    algorithm,
+    kid: c.kid,
+    serial: c.serial,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+  });
+  out.result({
+    ok: true,
+    nodeId: opts.nodeId,
+    dir: opts.out,
+    tls: summary(certs.tls, names.tlsCert, names.tlsKey, "ES256"),
+    signing: summary(certs.signing, names.signCert, names.signKey, opts.alg),
+  });
+}
+
+async function revoke(opts: { ca: string; cert: string; reason?: string }, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const reason = opts.reason;
+  if (reason !== undefined && !isRevocationReason(reason)) throw new TypeError(`unknown revocation reason: ${reason}`);
+  const caDir = resolve(opts.ca);
+  const { ca, state } = await loadCa(caDir);
+  const pem = await readText(resolve(opts.cert));
+  const cert = parseCertificate(pem, opts.cert);
+  const caCert = new X509Certificate(ca.certificatePem);
+  if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey))
+    throw new CliError("NOT_ISSUED_BY_CA", `${opts.cert} was not issued by the CA in ${opts.ca}`);
+  const info = describeCertificate(pem);
+  const crlPath = join(caDir, CA_FILES.crl);
+  const current = await readText(crlPath);
+  const now = new Date();
+  const crl = await revokeCertificate({
+    ca,
+    crl: current,
+    serial: info.serial,
+    date: now,
+    nextUpdate: new Date(now.getTime() + state.crlDays * DAY_MS),
+    ...(reason === undefined ? {} : { reason }),
+  });
+  await replaceFile(crlPath, crl, 0o644);
+  const entry = readCrl(crl).revoked.find((r) => r.serial === info.serial);
+  for (const r of state.issued)
+    if (r.serial === info.serial && r.revoked === undefined && entry !== undefined)
+      r.revoked = { date: entry.date.toISOString(), ...(entry.reason === undefined ? {} : { reason: entry.reason }) };
+  await saveState(caDir, state);
+  out.line(`revoked ${info.nodeId ?? info.subject} (serial ${info.serial}${reason === undefined ? "" : `, ${reason}`}); ${CA_FILES.crl} updated`);
+  out.result({ ok: true, serial: info.serial, kid: info.kid, nodeId: info.nodeId ?? null, reason: entry?.reason ?? null, crl: crlSummary(crl) });
+}
+
+async function refreshCrl(opts: { ca: string }, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const caDir = resolve(opts.ca);
+  const { ca, state } = await loadCa(caDir);
+  const crlPath = join(caDir, CA_FILES.crl);
+  const current = readCrl(await readText(crlPath));
+  const now = new Date();
+  const byTime = BigInt(Math.floor(now.getTime() / 1000));
+  const next = current.crlNumber === undefined ? byTime : current.crlNumber + 1n;
+  const crl = await createCrl({
+    ca,
+    revoked: current.revoked,
+    thisUpdate: now,
+    nextUpdate: new Date(now.getTime() + state.crlDays * DAY_MS),
+    crlNumber: next > byTime ? next : byTime,
+  });
+  await replaceFile(crlPath, crl, 0o644);
+  const summary = crlSummary(crl);
+  out.line(`re-signed ${CA_FILES.crl}: ${summary.revoked.length} revoked, next update ${summary.nextUpdate}`);
+  out.result({ ok: true, crl: summary });
+}
+
+async function show(file: string, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const pem = await readText(resolve(file));
+  if (/-----BEGIN (X509 )?CRL-----/.test(pem)) {
+    const summary = crlSummary(pem);
+    out.line(`CRL issued by ${summary.issuer}`);
+    out.line(`  thisUpdate  ${summary.thisUpdate}`);
+    out.line(`  nextUpdate  ${summary.nextUpdate ?? "-"}`);
+    out.line(`  crlNumber   ${summary.crlNumber ?? "-"}`);
+    out.table(["serial", "revoked", "reason"], summary.revoked.map((r) => [r.serial, r.date, r.reason ?? ""]));
+    out.result({ ok: true, type: "crl", ...summary });
+    return;
+  }
+  parseCertificate(pem, file);
+  const d = describeCertificate(pem);
+  out.table(
+    ["field", "value"],
+    [
+      ["subject", d.subject],
+      ["issuer", d.issuer],
+      ["node id", d.nodeId ?? "-"],
+      ["kid", d.kid],
+      ["serial", d.serial],
+      ["not before", d.notBefore.toISOString()],
+      ["not after", d.notAfter.toISOString()],
+      ["CA", d.isCa ? "yes" : "no"],
+      ["key", d.keyAlgorithm],
+      ["key usage", d.keyUsage.join(", ")],
+      ["extended key usage", d.extendedKeyUsage.join(", ") || "-"],
+      ["DNS names", d.dnsNames.join(", ") || "-"],
+      ["IP addresses", d.ipAddresses.join(", ") || "-"],
+      ["SHA-256 fingerprint", d.fingerprint256],
+    ],
+  );
+  out.result({ ok: true, type: "certificate", ...d, nodeId: d.nodeId ?? null });
+}
+
+function crlSummary(pem: string): {
+  issuer: string;
+  thisUpdate: string;
+  nextUpdate: string | null;
+  crlNumber: string | null;
+  revoked: { serial: string; date: string; reason: string | null }[];
+} {
+  const info = readCrl(pem);
+  return {
+    issuer: info.issuer,
+    thisUpdate: info.thisUpdate.toISOString(),
+    nextUpdate: info.nextUpdate?.toISOString() ?? null,
+    crlNumber: info.crlNumber?.toString() ?? null,
+    revoked: info.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })),
+  };
+}
+
+async function loadCa(dir: string): Promise<{ ca: CertificateAuthority; state: CaState }> {
+  const [certificatePem, privateKeyPem, stateText] = await Promise.all([
+    readText(join(dir, CA_FILES.cert)),
+    readText(join(dir, CA_FILES.key)),
+    readText(join(dir, CA_FILES.state)),
+  ]);
+  let state: CaState;
+  try {
+    state = JSON.parse(stateText) as CaState;
+  } catch (err) {
+    throw new CliError("CA_STATE_INVALID", `${CA_FILES.state} is not valid JSON: ${String(err)}`);
+  }
+  if (state.version !== 1 || !Array.isArray(state.issued))
+    throw new CliError("CA_STATE_INVALID", `${CA_FILES.state} is not a version 1 CA state file`);
+  return { ca: { certificatePem, privateKeyPem }, state };
+}
+
+async function saveState(dir: string, state: CaState): Promise<void> {
+  await replaceFile(join(dir, CA_FILES.state), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+}
+
+/** Writes a new file with its final mode from the start; never overwrites. */
+async function writeNew(path: string, content: string, mode: number): Promise<void> {
+  await writeFile(path, content, { flag: "wx", mode });
+}
+
+/** Replaces a file atomically, so readers never see half a CRL or state file. */
+async function replaceFile(path: string, content: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, content, { flag: "w", mode });
+  await rename(tmp, path);
+}
+
+async function refuseExisting(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const exists = await stat(join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new CliError("FILE_EXISTS", `${name} already exists in ${dir}; refusing to overwrite`);
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    throw new CliError("FILE_NOT_FOUND", `cannot read ${basename(path)}: ${(err as Error).message}`);
+  }
+}
+
+function parseCertificate(pem: string, name: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw new CliError("TRUST_CERT_INVALID", `${name} is not a certificate: ${(err as Error).message}`);
+  }
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got ${value}`);
+  return n;
+}

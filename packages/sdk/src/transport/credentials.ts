@@ -1,0 +1,113 @@
+import { ChannelCredentials, ServerCredentials } from "@grpc/grpc-js";
+import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from "node:tls";
+import { TongbanError } from "../errors/index.js";
+import { nodeIdFromUris, sanUris } from "./peer-identity.js";
+
+/** PEM text or bytes, as read from a file. */
+export type PemInput = string | Uint8Array;
+
+/** Options of {@link serverCredentials}. */
+export interface ServerCredentialsOptions {
+  /** CA certificate(s) client certificates must chain to (the federation root). */
+  readonly ca: PemInput;
+  /** The server's certificate chain (leaf first). */
+  readonly cert: PemInput;
+  /** The server's private key. */
+  readonly key: PemInput;
+  /**
+   * Refuse connections without a valid client certificate. Defaults to true:
+   * FederationService is mutual TLS by definition; only a local platform
+   * port with token authentication may turn it off.
+   */
+  readonly requireClientCert?: boolean;
+}
+
+/**
+ * Mutual-TLS server credentials for `startGrpcServer`: clients must present
+ * a certificate chaining to `ca`, checked during the handshake, before any
+ * handler runs.
+ */
+export function serverCredentials(options: ServerCredentialsOptions): ServerCredentials {
+  const { ca, cert, key } = options;
+  return ServerCredentials.createSsl(toBuffer(ca, "ca"), [{ cert_chain: toBuffer(cert, "cert"), private_key: toBuffer(key, "key") }], options.requireClientCert ?? true);
+}
+
+/** Decides whether a server certificate is the peer we meant to call; returns an Error to refuse. */
+export type ServerIdentityCheck = (hostname: string, cert: PeerCertificate) => Error | undefined;
+
+/** Options of {@link clientCredentials}. */
+export interface ClientCredentialsOptions {
+  /** CA certificate(s) the server certificate must chain to. */
+  readonly ca: PemInput;
+  /** The client's certificate chain; omit only for servers that do not require one. */
+  readonly cert?: PemInput;
+  /** The client's private key, with `cert`. */
+  readonly key?: PemInput;
+  /**
+   * The node the caller means to reach: the server certificate must carry
+   * exactly the URI SAN `urn:tongban:node:<expectedNodeId>`. This replaces
+   * the host-name check, since federation endpoints are identified by node id
+   * through the signed directory, not by DNS name.
+   */
+  readonly expectedNodeId?: string;
+  /** Check the server certificate's DNS/IP SAN against this name instead of the address host. */
+  readonly serverNameOverride?: string;
+  /** A custom identity check; runs after (and in addition to) the checks above. */
+  readonly checkServerIdentity?: ServerIdentityCheck;
+}
+
+/**
+ * Mutual-TLS channel credentials for `createGrpcClient`.
+ *
+ * Without `expectedNodeId` the server is checked like any TLS server: its
+ * certificate must name the host dialled (or `serverNameOverride`). With it,
+ * the URI SAN node id must equal it; a mismatch refuses the connection and
+ * the call fails with `TRANSPORT_UNAVAILABLE` whose message names both ids.
+ *
+ * @example
+ * ```ts
+ * const creds = clientCredentials({ ca, cert, key, expectedNodeId: "cn.320509.wujiang" });
+ * ```
+ */
+export function clientCredentials(options: ClientCredentialsOptions): ChannelCredentials {
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError("clientCredentials: cert and key go together");
+  const check = identityCheck(options);
+  return ChannelCredentials.createSsl(
+    toBuffer(options.ca, "ca"),
+    options.key === undefined ? null : toBuffer(options.key, "key"),
+    options.cert === undefined ? null : toBuffer(options.cert, "cert"),
+    { checkServerIdentity: check },
+  );
+}
+
+/**
+ * A server-identity check that accepts exactly the node `expectedNodeId`
+ * (URI SAN `urn:tongban:node:<id>`). Exposed for callers that build their own
+ * grpc-js credentials.
+ */
+export function requireNodeIdentity(expectedNodeId: string): ServerIdentityCheck {
+  if (typeof expectedNodeId !== "string" || expectedNodeId === "") throw new TypeError("expectedNodeId must be a non-empty string");
+  return (_hostname, cert) => {
+    const actual = nodeIdFromUris(sanUris(cert.subjectaltname));
+    if (actual === expectedNodeId) return undefined;
+    return new TongbanError("TRANSPORT_PEER_MISMATCH", `server certificate names node ${actual ?? "(none)"}, expected ${expectedNodeId}`, {
+      details: { expected: expectedNodeId, actual: actual ?? null },
+    });
+  };
+}
+
+function identityCheck(options: ClientCredentialsOptions): ServerIdentityCheck {
+  const { expectedNodeId, serverNameOverride, checkServerIdentity: custom } = options;
+  const base: ServerIdentityCheck =
+    expectedNodeId !== undefined
+      ? requireNodeIdentity(expectedNodeId)
+      : (hostname, cert) => tlsCheckServerIdentity(serverNameOverride ?? hostname, cert);
+  if (custom === undefined) return base;
+  return (hostname, cert) => base(hostname, cert) ?? custom(hostname, cert);
+}
+
+function toBuffer(value: PemInput, name: string): Buffer {
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`${name} must be PEM text or bytes`);
+}

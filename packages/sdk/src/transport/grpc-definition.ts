@@ -1,0 +1,61 @@
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+
+/** The gRPC path of a method, e.g. `/tongban.v1.FederationService/Deliver`. */
+export function grpcPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+/**
+ * Accepts a full message or an init object and returns a message, so
+ * handlers and callers may write `{ digest, size }` instead of `create(...)`.
+ */
+export function toMessage<D extends DescMessage>(schema: D, value: MessageInitShape<D> | MessageShape<D>): MessageShape<D> {
+  return isMessage(value, schema) ? value : create(schema, value as MessageInitShape<D>);
+}
+
+function serializer<D extends DescMessage>(schema: D): (value: MessageShape<D>) => Buffer {
+  return (value) => {
+    const bytes = toBinary(schema, value);
+    // Wrap, don't copy: large material chunks pass through here.
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => MessageShape<D> {
+  // A plain Uint8Array view (no copy), so `bytes` fields come out as
+  // Uint8Array rather than Buffer, the same as every other protobuf-es path.
+  return (bytes) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** A grpc-js method definition for one protobuf-es method descriptor. */
+export function toGrpcMethodDefinition(method: DescMethod): MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>> {
+  return {
+    path: grpcPath(method),
+    originalName: method.name,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    requestSerialize: serializer(method.input),
+    requestDeserialize: deserializer(method.input),
+    responseSerialize: serializer(method.output),
+    responseDeserialize: deserializer(method.output),
+  };
+}
+
+/**
+ * Converts a generated protobuf-es v2 service descriptor (e.g.
+ * `FederationService`) into a grpc-js `ServiceDefinition`, keyed by each
+ * method's `localName` (`deliver`, `putMaterial`, ...) with paths like
+ * `/tongban.v1.FederationService/Deliver`, binary protobuf encoding, and
+ * `requestStream`/`responseStream` set from the method kind.
+ *
+ * @example
+ * ```ts
+ * server.addService(toGrpcServiceDefinition(FederationService), adaptService(FederationService, impl));
+ * ```
+ */
+export function toGrpcServiceDefinition(service: DescService): ServiceDefinition {
+  const definition: Record<string, MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>>> = {};
+  for (const method of service.methods) definition[method.localName] = toGrpcMethodDefinition(method);
+  return definition;
+}
