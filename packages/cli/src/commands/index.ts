@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from "../context.js";
+import { envelopeCommand } from "./envelope.js";
 import { idCommand } from "./id.js";
 import { pkiCommand } from "./pki.js";
 import { sealCommand } from "./seal.js";
@@ -9,6 +10,7 @@ import { sealCommand } from "./seal.js";
  */
 export const commands: CommandRegistrar[] = [
   pkiCommand,
+  envelopeCommand,
   idCommand,
   sealCommand,
 ];
