@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from "../context.js";
+import { demoCommand } from "./demo.js";
 import { envelopeCommand } from "./envelope.js";
 import { idCommand } from "./id.js";
 import { pkiCommand } from "./pki.js";
@@ -9,6 +10,7 @@ import { sealCommand } from "./seal.js";
  * One file per command under commands/.
  */
 export const commands: CommandRegistrar[] = [
+  demoCommand,
   pkiCommand,
   envelopeCommand,
   idCommand,
