@@ -2,6 +2,7 @@ import type { CommandRegistrar } from "../context.js";
 import { demoCommand } from "./demo.js";
 import { envelopeCommand } from "./envelope.js";
 import { idCommand } from "./id.js";
+import { mappingCommand } from "./mapping.js";
 import { pkiCommand } from "./pki.js";
 import { sealCommand } from "./seal.js";
 
@@ -14,5 +15,6 @@ export const commands: CommandRegistrar[] = [
   pkiCommand,
   envelopeCommand,
   idCommand,
+  mappingCommand,
   sealCommand,
 ];
