@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -18,7 +17,8 @@ describe("README", () => {
   });
 
   it("its CLI session runs as written in an empty directory", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tongban-readme-"));
+    // Beside the repository's top level, as the README says, so ../examples/mapping resolves.
+    const dir = mkdtempSync(join(repo, ".readme-session-"));
     try {
       const bin = join(repo, "packages/cli/dist/bin.js");
       const script = `set -euo pipefail\ntongban() { node ${JSON.stringify(bin)} "$@"; }\n${block!.replace(/npx tongban/g, "tongban")}`;

@@ -10,6 +10,9 @@ describe("tongban demo", () => {
     const result = JSON.parse(out) as { ok: boolean; steps: { what: string; outcome: string }[] };
     expect(result.ok).toBe(true);
     const outcome = (what: string) => result.steps.find((s) => s.what.startsWith(what))?.outcome;
+    expect(outcome("resolve 青浦's")).toContain('吴江 item "补发婚姻登记证"');
+    expect(outcome("translate the form")).toContain("出生年月日=1949年12月31日");
+    expect(outcome("resolve 老年人优待证办理 for 万年")).toContain("GAP_ITEM_NOT_OFFERED; nearest at 万年: 老年优待证申领");
     expect(outcome("forward the application")).toContain("personal data visible in transit: no");
     expect(outcome("verify the receipt")).toBe("binds exactly the bytes sent");
     expect(outcome("deliver the same envelope again")).toContain("duplicate");

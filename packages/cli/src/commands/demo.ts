@@ -1,7 +1,9 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import {
@@ -12,6 +14,9 @@ import {
   createEnvelope,
   createFederationRoot,
   issueNodeCertificates,
+  loadTablesFromDirectory,
+  resolveItem,
+  translateForm,
   maskPersonalId,
   newMessageId,
   provinceOf,
@@ -33,6 +38,21 @@ import {
 } from "@tongban/sdk/gen";
 import { outputFor, type CommandRegistrar } from "../context.js";
 import type { Output } from "../output.js";
+
+/**
+ * The example mapping tables shipped in the repository (examples/mapping),
+ * found by walking up from this module (it runs from src/ in tests and from
+ * dist/ when built).
+ */
+function exampleTables(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "examples", "mapping");
+    if (existsSync(join(candidate, "catalog.json"))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TypeError("the demo needs the example mapping tables (examples/mapping in the Tongban repository)");
+}
 
 /** The three nodes of the Yangtze River Delta demonstration zone (长三角生态绿色一体化发展示范区). */
 const DELTA = [
@@ -95,6 +115,19 @@ async function runDemo(out: Output, keep: boolean): Promise<void> {
     const applicantId = "11010519491231002X";
     const idCheck = validateCitizenId(applicantId);
     record("青浦", `形式审查 + 身份核验 of the applicant (${maskPersonalId(applicantId)})`, idCheck.ok ? "identity number valid" : "invalid");
+    // 3. Mapping: what does 吴江 call this item, which materials, which form fields?
+    const registry = loadTablesFromDirectory(exampleTables());
+    const qingpuCode = registry.itemIn("310118", "00TB00000101")!.implementationCode;
+    const resolution = resolveItem(registry, { receivingRegion: "310118", handlingRegion: "320509", item: qingpuCode });
+    if (!resolution.ok) throw new TypeError(`example tables do not resolve: ${resolution.message}`);
+    record("青浦", `resolve 青浦's ${resolution.receiving.item?.name} (${qingpuCode.slice(-12)}) for 吴江`, `吴江 item "${resolution.handling.item.name}", ${resolution.materials.length} materials mapped, ${resolution.promisedWorkingDays} working day(s)`);
+    const localForm = { 申请人姓名: "张三", 出生日期: "19491231", 性别: "男", 联系地址: "江苏省|苏州市|吴江区中山南路1号" };
+    const translated = translateForm(localForm, resolution.fields.receiving, resolution.fields.handling);
+    record("青浦", "translate the form into 吴江's field names", Object.entries(translated.form).map(([k, v]) => `${k}=${v}`).join(", "));
+    const kecheng = registry.itemIn("330802", "00TB00000102")!;
+    const gap = resolveItem(registry, { receivingRegion: "330802", handlingRegion: "361129", item: kecheng.implementationCode });
+    record("柯城", `resolve ${kecheng.name} for 万年 (the 柯城/万年 case)`, gap.ok ? "resolved" : `${gap.code}; nearest at 万年: ${gap.candidates.map((c) => `${c.name} (${c.score})`).join(", ") || "none"}`);
+
     const caseId = newMessageId();
     const submission = await createEnvelope({
       body: {
@@ -102,9 +135,15 @@ async function runDemo(out: Output, keep: boolean): Promise<void> {
           case: "applicationSubmission",
           value: {
             mode: HandlingMode.REMOTE_RECEIPT,
-            item: { basicCode: "000000000001", name: "补领婚姻登记证 (illustrative)" },
+            item: {
+              basicCode: resolution.basicCode,
+              receivingCode: qingpuCode,
+              handlingCode: resolution.handling.item.implementationCode,
+              name: resolution.handling.item.name,
+            },
+            tables: resolution.tables.map((t) => ({ publisher: t.publisher, kind: t.kind, version: String(t.version), digest: Buffer.from(t.digest, "hex") })),
             applicant: { name: "张三", idType: IdentityDocumentType.RESIDENT_ID, idNumber: applicantId },
-            form: [{ name: "reason", value: "遗失" }],
+            form: Object.entries(translated.form).map(([name, value]) => ({ name, value })),
             delivery: { method: DeliveryMethod.POST, postalAddress: "上海市青浦区…", recipientName: "张三" },
             receivingOffice: { name: "青浦区行政服务中心 跨省通办窗口", region: "310118" },
             formChecked: true,
@@ -123,11 +162,11 @@ async function runDemo(out: Output, keep: boolean): Promise<void> {
     const leaks = Buffer.from(submission.envelope.body).includes(Buffer.from(applicantId));
     record("青浦", "forward the application to 吴江 (signed ES256, body JWE-encrypted to 吴江)", `${submission.bytes.byteLength} bytes; personal data visible in transit: ${leaks ? "YES" : "no"}`);
 
-    // 3. Any hop can check origin without reading: verify without decrypting.
+    // 4. Any hop can check origin without reading: verify without decrypting.
     const hop = await verifyEnvelope(submission.bytes, { self: wujiang.nodeId, resolver: trust, skipBody: true });
     record("任一", "check origin of the ciphertext without decrypting", `signed by ${hop.signer.nodeId}`);
 
-    // 4. 吴江 verifies, opens and receipts.
+    // 5. 吴江 verifies, opens and receipts.
     const replay = new MemoryReplayGuard();
     const wujiangKey = createPrivateKey(wujiang.tls.privateKeyPem);
     const got = await verifyEnvelope(submission.bytes, { self: wujiang.nodeId, resolver: trust, replay, decryptionKey: wujiangKey });
@@ -148,12 +187,12 @@ async function runDemo(out: Output, keep: boolean): Promise<void> {
     });
     record("吴江", "return a signed technical receipt binding the digest received", `receipt ${receipt.messageId.slice(0, 13)}…`);
 
-    // 5. 青浦 checks the receipt binds what it sent.
+    // 6. 青浦 checks the receipt binds what it sent.
     const r = await verifyEnvelope(receipt.bytes, { self: qingpu.nodeId, resolver: trust });
     const bound = r.body?.kind.case === "technicalReceipt" && Buffer.from(r.body.kind.value.receivedDigest).equals(Buffer.from(submission.receiptDigest));
     record("青浦", "verify the receipt (non-repudiation of receipt)", bound ? "binds exactly the bytes sent" : "DOES NOT BIND");
 
-    // 6. 吴江 accepts (受理); state travels as a signed status update.
+    // 7. 吴江 accepts (受理); state travels as a signed status update.
     const accepted = await createEnvelope({
       body: { kind: { case: "statusUpdate", value: { state: CaseState.ACCEPTED, note: "已受理，承诺 5 个工作日" } } },
       sender: wujiang.nodeId,
@@ -165,7 +204,7 @@ async function runDemo(out: Output, keep: boolean): Promise<void> {
     const acc = await verifyEnvelope(accepted.bytes, { self: qingpu.nodeId, resolver: trust });
     record("吴江", "受理 (accept) and tell the receiving site", `${MessageType[acc.header.type]} ${CaseState[CaseState.ACCEPTED]}`);
 
-    // 7. What the envelope layer refuses.
+    // 8. What the envelope layer refuses.
     const attacks: [string, () => Promise<unknown>][] = [
       ["deliver the same envelope again (at-least-once transport)", async () => {
         const again = await verifyEnvelope(submission.bytes, { self: wujiang.nodeId, resolver: trust, replay, decryptionKey: wujiangKey });
