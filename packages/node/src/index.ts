@@ -39,3 +39,11 @@ export type {
   StoreEntry,
   StoreStatus,
 } from "./store/index.js";
+
+// inbox: the intake pipeline
+export { Intake, KeyedSerializer, receiptSignerFor, verifierFor } from "./inbox/index.js";
+export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner } from "./inbox/index.js";
+
+// outbox: retry schedule
+export { DEFAULT_RETRY_POLICY, RetrySchedule, nextAttempt, validatePolicy } from "./outbox/index.js";
+export type { RetryDecision, RetryPolicy } from "./outbox/index.js";

@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   CASE_NOT_FOUND: { grpc: "NOT_FOUND", summary: "no such case at this node" },
   CASE_INVALID_TRANSITION: { grpc: "FAILED_PRECONDITION", summary: "the action is not allowed in the case's current state" },
   CASE_OUT_OF_ORDER: { grpc: "ABORTED", summary: "the message's predecessor in the case has not arrived; it is held, not applied" },
+  CASE_SEQUENCE_CONFLICT: { grpc: "ALREADY_EXISTS", summary: "another message from the sender already took this per-case sequence number" },
   CASE_MATERIAL_MISSING: { grpc: "FAILED_PRECONDITION", summary: "a material named by digest has not been received" },
   CASE_MATERIAL_DIGEST_MISMATCH: { grpc: "DATA_LOSS", summary: "material content does not match its digest" },
   JOINT_PLAN_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a joint case plan is not a valid DAG or names unknown tasks" },

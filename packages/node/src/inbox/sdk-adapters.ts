@@ -1,0 +1,53 @@
+import type { KeyObject } from "node:crypto";
+import { createEnvelope, verifyEnvelope, type EnvelopeSigner, type SignerResolver, type VerifyEnvelopeOptions } from "@tongban/sdk";
+import { ReceiptStatus } from "@tongban/sdk/gen";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { EnvelopeVerifier, ReceiptSigner } from "./intake.js";
+
+/** Who this node is, as the intake needs it. */
+export interface NodeIdentity {
+  readonly nodeId: string;
+  /** The envelope signing key with its certificate's kid. */
+  readonly signer: EnvelopeSigner;
+  /** The TLS key, which opens JWE bodies addressed to this node. */
+  readonly decryptionKey: KeyObject;
+}
+
+/**
+ * The intake's verifier: the SDK's verifyEnvelope for this node, with the
+ * federation trust store. No replay guard here — the intake's durable inbox
+ * is the replay and duplicate check, and survives restarts.
+ */
+export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, options: Partial<VerifyEnvelopeOptions> = {}): EnvelopeVerifier {
+  return (bytes) => verifyEnvelope(bytes, { ...options, self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
+}
+
+/**
+ * Signs technical receipts: a TECHNICAL_RECEIPT envelope from this node to
+ * the sender, answering the message id and binding its receipt digest.
+ */
+export function receiptSignerFor(identity: NodeIdentity): ReceiptSigner {
+  return async (m, receivedAt) => {
+    const made = await createEnvelope({
+      body: {
+        kind: {
+          case: "technicalReceipt",
+          value: {
+            receivedMessageId: m.header.messageId,
+            receivedDigest: m.receiptDigest,
+            receivedAt: timestampFromDate(receivedAt),
+            status: ReceiptStatus.ACCEPTED,
+            receivedFrom: m.header.sender,
+          },
+        },
+      },
+      sender: identity.nodeId,
+      recipient: m.header.sender,
+      caseId: m.header.caseId,
+      correlationId: m.header.messageId,
+      signer: identity.signer,
+      now: receivedAt,
+    });
+    return made.bytes;
+  };
+}
