@@ -2,7 +2,7 @@
  * @tongban/node — the Tongban reference node. This file is the package's
  * public surface: an explicit list of named exports.
  */
-export const NODE_SOFTWARE = "tongban-node";
+export { NODE_SOFTWARE } from "./software.js";
 
 // store/: the ordered key-value store, its LevelDB and memory implementations, group commit and key layout.
 export {
@@ -47,3 +47,6 @@ export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, Inta
 // outbox: retry schedule
 export { DEFAULT_RETRY_POLICY, RetrySchedule, nextAttempt, validatePolicy } from "./outbox/index.js";
 export type { RetryDecision, RetryPolicy } from "./outbox/index.js";
+
+// server: the gRPC service implementations
+export { federationService, type FederationServiceDeps } from "./server/index.js";
