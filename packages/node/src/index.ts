@@ -44,9 +44,10 @@ export type {
 export { Intake, KeyedSerializer, receiptSignerFor, verifierFor } from "./inbox/index.js";
 export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner } from "./inbox/index.js";
 
-// outbox: retry schedule
-export { DEFAULT_RETRY_POLICY, RetrySchedule, nextAttempt, validatePolicy } from "./outbox/index.js";
-export type { RetryDecision, RetryPolicy } from "./outbox/index.js";
+// outbox: the dispatcher and its retry schedule
+export { DEFAULT_RETRY_POLICY, Outbox, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";
+export type { GrpcSenderOptions } from "./outbox/index.js";
+export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, OutboxStatus, ReceiptVerifier, RetryDecision, RetryPolicy, Sender } from "./outbox/index.js";
 
 // server: the gRPC service implementations
 export { federationService, type FederationServiceDeps } from "./server/index.js";

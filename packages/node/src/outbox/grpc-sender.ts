@@ -1,0 +1,49 @@
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { TongbanError, clientCredentials, createGrpcClient, type GrpcClient } from "@tongban/sdk";
+import { EnvelopeSchema, FederationService } from "@tongban/sdk/gen";
+import type { Sender } from "./outbox.js";
+
+/** How to reach partner nodes over mutual TLS. */
+export interface GrpcSenderOptions {
+  /** The federation root (PEM) partners' TLS certificates chain to. */
+  readonly ca: string;
+  /** This node's TLS certificate and key (PEM). */
+  readonly cert: string;
+  readonly key: string;
+  /** Partner node id → "host:port". */
+  readonly addresses: (nodeId: string) => string | undefined;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A {@link Sender} over gRPC with mutual TLS: one channel per partner,
+ * which must present a certificate for the node id it is called as.
+ * Reconnect backoff is kept short; the outbox's schedule does the pacing.
+ */
+export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void } {
+  const clients = new Map<string, GrpcClient<typeof FederationService>>();
+  const clientFor = (nodeId: string) => {
+    let c = clients.get(nodeId);
+    if (c === undefined) {
+      const address = options.addresses(nodeId);
+      if (address === undefined) throw new TongbanError("DELIVERY_FAILED", `no address known for ${nodeId}`, { details: { destination: nodeId } });
+      c = createGrpcClient(FederationService, address, clientCredentials({ ca: options.ca, cert: options.cert, key: options.key, expectedNodeId: nodeId }), {
+        defaultTimeoutMs: options.timeoutMs ?? 10_000,
+        channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
+      });
+      clients.set(nodeId, c);
+    }
+    return c;
+  };
+  const send = async (destination: string, envelope: Uint8Array): Promise<Uint8Array> => {
+    const res = await clientFor(destination).deliver({ envelope: fromBinary(EnvelopeSchema, envelope) });
+    if (res.receipt === undefined) throw new TongbanError("RECEIPT_INVALID", "the partner answered without a receipt");
+    return toBinary(EnvelopeSchema, res.receipt);
+  };
+  return Object.assign(send, {
+    close() {
+      for (const c of clients.values()) c.close();
+      clients.clear();
+    },
+  });
+}

@@ -1,0 +1,240 @@
+import { createPrivateKey } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  TrustStore,
+  createEnvelope,
+  createFederationRoot,
+  issueNodeCertificates,
+  newMessageId,
+  serverCredentials,
+  startGrpcServer,
+  verifyEnvelope,
+  type FederationRoot,
+  type GrpcServerHandle,
+  type NodeCertificates,
+} from "@tongban/sdk";
+import { CaseState, FederationService } from "@tongban/sdk/gen";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Intake } from "../inbox/intake.js";
+import { receiptSignerFor, verifierFor, type NodeIdentity } from "../inbox/sdk-adapters.js";
+import { federationService } from "../server/federation-service.js";
+import { GroupCommitter } from "../store/group-committer.js";
+import { storeKeys } from "../store/keys.js";
+import { openLevelStore, type LevelStore } from "../store/level-store.js";
+import { grpcSender } from "./grpc-sender.js";
+import { Outbox, type OutboxEvent } from "./outbox.js";
+import { RetrySchedule, type RetryPolicy } from "./retry-schedule.js";
+
+const QINGPU = "cn.310118.qingpu";
+const WUJIANG = "cn.320509.wujiang";
+const FAST: RetryPolicy = { baseDelayMs: 20, factor: 2, minDelayMs: 10, maxDelayMs: 100, deadlineMs: 60_000, maxAttempts: 0 };
+
+let root: FederationRoot;
+let nodes: Record<string, NodeCertificates>;
+let trust: TrustStore;
+const dirs: string[] = [];
+const newDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "tongban-outbox-"));
+  dirs.push(d);
+  return d;
+};
+
+function identity(id: string): NodeIdentity {
+  const n = nodes[id]!;
+  return { nodeId: id, signer: { kid: n.signing.kid, privateKey: createPrivateKey(n.signing.privateKeyPem), algorithm: "ES256" }, decryptionKey: createPrivateKey(n.tls.privateKeyPem) };
+}
+
+beforeAll(async () => {
+  root = await createFederationRoot({ name: "outbox test root", validityDays: 30 });
+  nodes = {};
+  trust = new TrustStore({ anchor: root.certificatePem });
+  for (const id of [QINGPU, WUJIANG]) {
+    nodes[id] = await issueNodeCertificates({ ca: root, nodeId: id, signingAlgorithm: "ES256", validityDays: 30 });
+    trust.addCertificate(nodes[id].signing.certificatePem);
+  }
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** 吴江: a node on LevelDB serving FederationService over mTLS; records the order messages took effect. */
+async function startWujiang(port = 0) {
+  const store = await openLevelStore(newDir());
+  const committer = new GroupCommitter(store);
+  const applied: string[] = [];
+  const intake = new Intake({
+    store,
+    committer,
+    verify: verifierFor(identity(WUJIANG), trust),
+    signReceipt: receiptSignerFor(identity(WUJIANG)),
+    apply: (m) => {
+      applied.push(m.header.messageId);
+      return [];
+    },
+  });
+  const server = await startGrpcServer({
+    port,
+    credentials: serverCredentials({ ca: root.certificatePem, cert: nodes[WUJIANG]!.tls.certificatePem, key: nodes[WUJIANG]!.tls.privateKeyPem, requireClientCert: true }),
+    services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust })]],
+  });
+  return {
+    server,
+    applied,
+    async stop() {
+      await server.shutdown(50);
+      await committer.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * A partner that is down: the port is held by a listener that resets every
+ * connection, so no other test can take it before 吴江 comes back on it.
+ */
+async function downPartner(): Promise<{ port: number; release(): Promise<void> }> {
+  const server: Server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return { port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** 青浦's outbox on LevelDB, sending over mTLS to `port`. */
+async function qingpuOutbox(port: () => number, policy: RetryPolicy = FAST, dir = newDir()) {
+  const store = await openLevelStore(dir);
+  const committer = new GroupCommitter(store);
+  const events: OutboxEvent[] = [];
+  const sender = grpcSender({ ca: root.certificatePem, cert: nodes[QINGPU]!.tls.certificatePem, key: nodes[QINGPU]!.tls.privateKeyPem, addresses: () => `127.0.0.1:${port()}`, timeoutMs: 2_000 });
+  const outbox = new Outbox({
+    store,
+    committer,
+    send: sender,
+    verifyReceipt: (r) => verifyEnvelope(r, { self: QINGPU, resolver: trust }),
+    schedule: new RetrySchedule(policy),
+    onEvent: (e) => events.push(e),
+  });
+  return {
+    store,
+    outbox,
+    events,
+    async stop() {
+      sender.close();
+      await committer.close();
+      await store.close();
+    },
+  };
+}
+
+async function message(caseId: string, sequence: number, state: CaseState) {
+  return createEnvelope({ body: { kind: { case: "statusUpdate", value: { state } } }, sender: QINGPU, recipient: WUJIANG, caseId, sequence, signer: identity(QINGPU).signer });
+}
+const enqueue = async (outbox: Outbox, m: Awaited<ReturnType<typeof message>>, caseId: string) =>
+  outbox.enqueue({ messageId: m.messageId, destination: WUJIANG, caseId, envelope: m.bytes, receiptDigest: m.receiptDigest });
+
+async function until(what: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await what())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("outbox over mutual TLS", () => {
+  it("keeps retrying while the partner is down, then delivers everything, applied in per-case order", async () => {
+    const down = await downPartner();
+    const port = down.port;
+
+    const q = await qingpuOutbox(() => port);
+    const caseA = newMessageId();
+    const caseB = newMessageId();
+    const msgs = [await message(caseA, 1, CaseState.ACCEPTED), await message(caseB, 1, CaseState.ACCEPTED), await message(caseA, 2, CaseState.SUSPENDED), await message(caseA, 3, CaseState.RESUMED), await message(caseB, 2, CaseState.DECIDED)];
+    for (const m of msgs) await enqueue(q.outbox, m, m.header.caseId);
+
+    for (let i = 0; i < 4; i++) {
+      await q.outbox.tick();
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const waiting = await q.outbox.status(msgs[0]!.messageId);
+    expect(waiting?.status).toBe("RETRY_WAIT");
+    expect(waiting!.attempts).toBeGreaterThanOrEqual(2);
+    expect(q.events.some((e) => e.type === "outbox.retry")).toBe(true);
+
+    await down.release();
+    const wujiang = await startWujiang(port);
+    try {
+      await until(async () => {
+        await q.outbox.tick();
+        const s = await Promise.all(msgs.map((m) => q.outbox.status(m.messageId)));
+        return s.every((r) => r?.status === "ACKNOWLEDGED");
+      });
+      const order = (caseId: string) => wujiang.applied.filter((id) => msgs.find((m) => m.messageId === id)?.header.caseId === caseId);
+      expect(order(caseA)).toEqual([msgs[0]!.messageId, msgs[2]!.messageId, msgs[3]!.messageId]);
+      expect(order(caseB)).toEqual([msgs[1]!.messageId, msgs[4]!.messageId]);
+      expect(wujiang.applied).toHaveLength(5);
+    } finally {
+      await wujiang.stop();
+      await q.stop();
+    }
+  });
+
+  it("gives up at the final deadline with an outbox.failed alert; an operator retry later delivers it once (late acknowledgement)", async () => {
+    const down = await downPartner();
+    const port = down.port;
+    const q = await qingpuOutbox(() => port, { ...FAST, deadlineMs: 300 });
+    const caseId = newMessageId();
+    const m = await message(caseId, 1, CaseState.ACCEPTED);
+    await enqueue(q.outbox, m, caseId);
+    await until(async () => {
+      await q.outbox.tick();
+      return (await q.outbox.status(m.messageId))?.status === "FAILED";
+    });
+    const failed = q.events.find((e) => e.type === "outbox.failed");
+    expect(failed).toMatchObject({ messageId: m.messageId, destination: WUJIANG });
+    expect(failed?.error?.code).toMatch(/^TRANSPORT_|DELIVERY_/);
+
+    await down.release();
+    const wujiang = await startWujiang(port);
+    try {
+      await q.outbox.retryNow(m.messageId);
+      await until(async () => {
+        await q.outbox.tick();
+        return (await q.outbox.status(m.messageId))?.status === "ACKNOWLEDGED";
+      });
+      expect(await q.outbox.status(m.messageId)).toMatchObject({ status: "ACKNOWLEDGED", lateAcknowledged: true });
+      expect(wujiang.applied).toEqual([m.messageId]);
+    } finally {
+      await wujiang.stop();
+      await q.stop();
+    }
+  });
+
+  it("after a restart, a message left SENDING goes back to the queue and the receiver's dedupe keeps its effect single", async () => {
+    const wujiang = await startWujiang();
+    const dir = newDir();
+    try {
+      let q = await qingpuOutbox(() => wujiang.server.port, FAST, dir);
+      const caseId = newMessageId();
+      const m = await message(caseId, 1, CaseState.ACCEPTED);
+      await enqueue(q.outbox, m, caseId);
+      await q.outbox.tick();
+      expect((await q.outbox.status(m.messageId))?.status).toBe("ACKNOWLEDGED");
+      // Simulate a crash after sending, before the acknowledgement was recorded.
+      const rec = (await q.outbox.status(m.messageId))!;
+      rec.status = "SENDING";
+      await q.store.batch([{ type: "put", key: storeKeys.outbox.key(m.messageId), value: new TextEncoder().encode(JSON.stringify(rec)) }]);
+      await q.stop();
+
+      q = await qingpuOutbox(() => wujiang.server.port, FAST, dir);
+      expect(await q.outbox.recover()).toBe(1);
+      await q.outbox.tick();
+      expect((await q.outbox.status(m.messageId))?.status).toBe("ACKNOWLEDGED");
+      expect(wujiang.applied).toEqual([m.messageId]);
+      await q.stop();
+    } finally {
+      await wujiang.stop();
+    }
+  });
+});

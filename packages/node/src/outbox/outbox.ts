@@ -1,0 +1,316 @@
+import { ERROR_CODES, TongbanError, isErrorCode, type VerifiedEnvelope } from "@tongban/sdk";
+import type { GroupCommitter } from "../store/group-committer.js";
+import { storeKeys } from "../store/keys.js";
+import type { BatchOp, Store } from "../store/types.js";
+import { nextAttempt, type RetrySchedule } from "./retry-schedule.js";
+
+/** The AS4-style life of an outbound message (docs/node.md "Outbox"). */
+export type OutboxStatus = "QUEUED" | "SENDING" | "ACKNOWLEDGED" | "RETRY_WAIT" | "FAILED" | "REJECTED";
+
+/** An outbound message as the outbox keeps it. */
+export interface OutboxRecord {
+  readonly messageId: string;
+  readonly destination: string;
+  readonly caseId: string;
+  /** Enqueue order, for sending in order. */
+  readonly order: number;
+  /** The signed envelope (protobuf), base64. */
+  readonly envelope: string;
+  /** What the receipt must bind (hex). */
+  readonly receiptDigest: string;
+  status: OutboxStatus;
+  attempts: number;
+  enqueuedAt: number;
+  firstAttemptAt?: number;
+  nextAttemptAt?: number;
+  lastError?: { code: string; message: string };
+  /** The destination's signed receipt (protobuf), base64, once acknowledged. */
+  receipt?: string;
+  /** When the message was last given up (FAILED), if ever. */
+  failedAt?: number;
+  /** True when the receipt came after the message had been given up (FAILED) and was retried. */
+  lateAcknowledged?: boolean;
+}
+
+/** An event the outbox raises; `outbox.failed` and `outbox.rejected` are alerts. */
+export interface OutboxEvent {
+  readonly type: "outbox.acknowledged" | "outbox.retry" | "outbox.failed" | "outbox.rejected";
+  readonly messageId: string;
+  readonly destination: string;
+  readonly attempts: number;
+  readonly error?: { code: string; message: string };
+}
+
+/** Delivers one envelope to a destination node and returns its receipt envelope (protobuf). */
+export type Sender = (destination: string, envelope: Uint8Array) => Promise<Uint8Array>;
+
+/** Verifies a receipt envelope addressed to this node (the SDK's verifyEnvelope). */
+export type ReceiptVerifier = (receipt: Uint8Array) => Promise<VerifiedEnvelope>;
+
+/** The parts the outbox is built from. */
+export interface OutboxComponents {
+  readonly store: Store;
+  readonly committer: GroupCommitter;
+  readonly send: Sender;
+  readonly verifyReceipt: ReceiptVerifier;
+  readonly schedule: RetrySchedule;
+  readonly onEvent?: (event: OutboxEvent) => void;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const encode = (r: OutboxRecord) => enc.encode(JSON.stringify(r));
+const decode = (b: Uint8Array) => JSON.parse(dec.decode(b)) as OutboxRecord;
+const EMPTY = new Uint8Array();
+
+/** A message to hand to the outbox. */
+export interface OutboundMessage {
+  readonly messageId: string;
+  readonly destination: string;
+  readonly caseId: string;
+  readonly envelope: Uint8Array;
+  readonly receiptDigest: Uint8Array;
+}
+
+/**
+ * The store operations that put a message in the outbox. Callers add them to
+ * the SAME batch as the state change that produced the message, so a change
+ * and its outbound messages become durable together.
+ */
+export function outboxOps(message: OutboundMessage, order: number, now: number): BatchOp[] {
+  const record: OutboxRecord = {
+    messageId: message.messageId,
+    destination: message.destination,
+    caseId: message.caseId,
+    order,
+    envelope: Buffer.from(message.envelope).toString("base64"),
+    receiptDigest: Buffer.from(message.receiptDigest).toString("hex"),
+    status: "QUEUED",
+    attempts: 0,
+    enqueuedAt: now,
+    nextAttemptAt: now,
+  };
+  return [
+    { type: "put", key: storeKeys.outbox.key(message.messageId), value: encode(record) },
+    { type: "put", key: storeKeys.outboxDue.key(now, message.messageId), value: EMPTY },
+  ];
+}
+
+/** True when retrying cannot help: the receiver judged the message itself. */
+function isPermanent(code: string): boolean {
+  if (!isErrorCode(code)) return false;
+  const status = ERROR_CODES[code].grpc;
+  return status === "INVALID_ARGUMENT" || status === "PERMISSION_DENIED" || status === "UNAUTHENTICATED" || status === "FAILED_PRECONDITION" || status === "ALREADY_EXISTS";
+}
+
+/**
+ * The outbox dispatcher: sends what is due, one message at a time per
+ * destination in enqueue order, verifies each receipt (signed by the
+ * destination, answering the message, binding exactly the bytes sent),
+ * retries transient failures on the destination's schedule (backoff with
+ * jitter, honouring a partner's retry advice) and gives up at the final
+ * deadline: FAILED with an `outbox.failed` alert, never silently.
+ */
+export class Outbox {
+  readonly #c: OutboxComponents;
+  readonly #now: () => number;
+  #order = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+  #stopped = true;
+
+  constructor(components: OutboxComponents) {
+    this.#c = components;
+    this.#now = components.now ?? Date.now;
+  }
+
+  /** Enqueues a message on its own (most callers use {@link outboxOps} in their batch). */
+  async enqueue(message: OutboundMessage): Promise<void> {
+    await this.#c.committer.commit(outboxOps(message, await this.nextOrder(), this.#now()));
+  }
+
+  /** The next enqueue order number (monotonic across restarts). */
+  async nextOrder(): Promise<number> {
+    if (this.#order === 0) {
+      for await (const e of this.#c.store.iterate({ ...storeKeys.outbox.range() })) this.#order = Math.max(this.#order, decode(e.value).order);
+    }
+    return ++this.#order;
+  }
+
+  /**
+   * Resumes after a restart: a message found SENDING may or may not have
+   * arrived; it goes back to RETRY_WAIT, due now — the receiver's durable
+   * dedupe makes a second delivery harmless. Returns how many were reset.
+   */
+  async recover(): Promise<number> {
+    const ops: BatchOp[] = [];
+    const now = this.#now();
+    for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) {
+      const r = decode(e.value);
+      if (r.status !== "SENDING") continue;
+      r.status = "RETRY_WAIT";
+      ops.push(...this.#reschedule(r, now));
+    }
+    if (ops.length > 0) await this.#c.committer.commit(ops);
+    return ops.length / 2;
+  }
+
+  /** A message's record, or undefined. */
+  async status(messageId: string): Promise<OutboxRecord | undefined> {
+    const v = await this.#c.store.get(storeKeys.outbox.key(messageId));
+    return v === undefined ? undefined : decode(v);
+  }
+
+  /** Operator action: try a waiting or FAILED message again now (a fresh deadline). */
+  async retryNow(messageId: string): Promise<void> {
+    const r = await this.status(messageId);
+    if (r === undefined) throw new TongbanError("CASE_NOT_FOUND", `no outbound message ${messageId}`);
+    if (r.status === "ACKNOWLEDGED" || r.status === "SENDING") return;
+    const ops = this.#unschedule(r);
+    if (r.status === "FAILED" || r.status === "REJECTED") {
+      delete r.firstAttemptAt;
+      r.attempts = 0;
+    }
+    r.status = "RETRY_WAIT";
+    ops.push(...this.#reschedule(r, this.#now()));
+    await this.#c.committer.commit(ops);
+  }
+
+  /** Operator action: give up a waiting message (FAILED with an alert). */
+  async giveUp(messageId: string): Promise<void> {
+    const r = await this.status(messageId);
+    if (r === undefined) throw new TongbanError("CASE_NOT_FOUND", `no outbound message ${messageId}`);
+    if (r.status === "ACKNOWLEDGED" || r.status === "FAILED") return;
+    const ops = this.#unschedule(r);
+    r.status = "FAILED";
+    r.failedAt = this.#now();
+    r.lastError = { code: "DELIVERY_DEADLINE_EXCEEDED", message: "given up by the operator" };
+    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+    await this.#c.committer.commit(ops);
+    this.#emit("outbox.failed", r);
+  }
+
+  /**
+   * One dispatch round: sends every message due now. Destinations proceed in
+   * parallel; within one, messages go one at a time in enqueue order, and a
+   * failure stops that destination's round (its later messages would fail
+   * the same way and must not overtake). Returns how many were acknowledged.
+   */
+  async tick(): Promise<number> {
+    const now = this.#now();
+    const due: OutboxRecord[] = [];
+    for await (const e of this.#c.store.iterate({ ...storeKeys.outboxDue.range(), lt: storeKeys.outboxDue.key(now + 1, "") })) {
+      const [, messageId] = storeKeys.outboxDue.decode(e.key);
+      const r = await this.status(messageId);
+      if (r !== undefined && (r.status === "QUEUED" || r.status === "RETRY_WAIT")) due.push(r);
+    }
+    const byDestination = new Map<string, OutboxRecord[]>();
+    for (const r of due.sort((a, b) => a.order - b.order)) {
+      const list = byDestination.get(r.destination) ?? [];
+      list.push(r);
+      byDestination.set(r.destination, list);
+    }
+    const counts = await Promise.all(
+      [...byDestination.values()].map(async (list) => {
+        let ok = 0;
+        for (const r of list) {
+          if (!(await this.#attempt(r))) break;
+          ok++;
+        }
+        return ok;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Runs {@link tick} every `intervalMs` until {@link stop}. */
+  start(intervalMs = 250): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    const loop = () => {
+      if (this.#stopped) return;
+      this.#running = this.tick().catch(() => 0);
+      void this.#running.then(() => {
+        if (!this.#stopped) this.#timer = setTimeout(loop, intervalMs);
+      });
+    };
+    loop();
+  }
+
+  /** Stops the loop after the round in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #attempt(r: OutboxRecord): Promise<boolean> {
+    const now = this.#now();
+    const ops = this.#unschedule(r);
+    r.status = "SENDING";
+    r.attempts++;
+    r.firstAttemptAt ??= now;
+    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+    await this.#c.committer.commit(ops);
+
+    let error: { code: string; message: string; retryAfterMs?: number } | undefined;
+    try {
+      const receiptBytes = await this.#c.send(r.destination, Buffer.from(r.envelope, "base64"));
+      const receipt = await this.#c.verifyReceipt(receiptBytes);
+      const body = receipt.body?.kind.case === "technicalReceipt" ? receipt.body.kind.value : undefined;
+      if (receipt.signer.nodeId !== r.destination || body === undefined || body.receivedMessageId !== r.messageId || Buffer.from(body.receivedDigest).toString("hex") !== r.receiptDigest) {
+        throw new TongbanError("RECEIPT_INVALID", "the receipt is not the destination's acknowledgement of exactly this message", { details: { messageId: r.messageId } });
+      }
+      r.status = "ACKNOWLEDGED";
+      if (r.failedAt !== undefined) r.lateAcknowledged = true;
+      r.receipt = Buffer.from(receiptBytes).toString("base64");
+      delete r.nextAttemptAt;
+      delete r.lastError;
+      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      this.#emit("outbox.acknowledged", r);
+      return true;
+    } catch (err) {
+      const e = err instanceof TongbanError ? err : new TongbanError("DELIVERY_FAILED", String(err));
+      const advice = Number(e.details.retryAfterMs);
+      error = { code: e.code, message: e.message, ...(Number.isFinite(advice) ? { retryAfterMs: advice } : {}) };
+    }
+
+    r.lastError = { code: error.code, message: error.message };
+    if (isPermanent(error.code) && error.code !== "RECEIPT_INVALID") {
+      r.status = "REJECTED";
+      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      this.#emit("outbox.rejected", r);
+      return false;
+    }
+    const decision = nextAttempt(this.#c.schedule.policyFor(r.destination), r.attempts, r.firstAttemptAt, this.#now(), error.retryAfterMs ?? 0, this.#c.random);
+    if (decision.kind === "give-up") {
+      r.status = "FAILED";
+      r.failedAt = this.#now();
+      delete r.nextAttemptAt;
+      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      this.#emit("outbox.failed", r);
+      return false;
+    }
+    r.status = "RETRY_WAIT";
+    await this.#c.committer.commit(this.#reschedule(r, decision.at));
+    this.#emit("outbox.retry", r);
+    return false;
+  }
+
+  #unschedule(r: OutboxRecord): BatchOp[] {
+    return r.nextAttemptAt === undefined ? [] : [{ type: "del", key: storeKeys.outboxDue.key(r.nextAttemptAt, r.messageId) }];
+  }
+
+  #reschedule(r: OutboxRecord, at: number): BatchOp[] {
+    const ops = this.#unschedule(r);
+    r.nextAttemptAt = at;
+    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }, { type: "put", key: storeKeys.outboxDue.key(at, r.messageId), value: EMPTY });
+    return ops;
+  }
+
+  #emit(type: OutboxEvent["type"], r: OutboxRecord): void {
+    this.#c.onEvent?.({ type, messageId: r.messageId, destination: r.destination, attempts: r.attempts, ...(r.lastError ? { error: r.lastError } : {}) });
+  }
+}
