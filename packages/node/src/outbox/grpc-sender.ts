@@ -23,15 +23,17 @@ export interface GrpcSenderOptions {
 export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void } {
   const clients = new Map<string, GrpcClient<typeof FederationService>>();
   const clientFor = (nodeId: string) => {
-    let c = clients.get(nodeId);
+    const address = options.addresses(nodeId);
+    if (address === undefined) throw new TongbanError("DELIVERY_FAILED", `no address known for ${nodeId}`, { details: { destination: nodeId } });
+    // Keyed by address too: a partner that moved (a new directory entry) gets a new channel.
+    const key = `${nodeId}@${address}`;
+    let c = clients.get(key);
     if (c === undefined) {
-      const address = options.addresses(nodeId);
-      if (address === undefined) throw new TongbanError("DELIVERY_FAILED", `no address known for ${nodeId}`, { details: { destination: nodeId } });
       c = createGrpcClient(FederationService, address, clientCredentials({ ca: options.ca, cert: options.cert, key: options.key, expectedNodeId: nodeId }), {
         defaultTimeoutMs: options.timeoutMs ?? 10_000,
         channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
       });
-      clients.set(nodeId, c);
+      clients.set(key, c);
     }
     return c;
   };
