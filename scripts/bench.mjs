@@ -15,6 +15,7 @@ const BENCHES = [
   { name: "envelope", script: "scripts/bench-envelope.mjs", what: "envelope sign+verify vs raw node:crypto" },
   { name: "mapping", script: "scripts/bench-mapping.mjs", what: "mapping resolution, 100k items" },
   { name: "group-commit", script: "packages/node/bench/group-commit.mjs", what: "store group commit vs one fsync per commit" },
+  { name: "intake", script: "scripts/bench-intake.mjs", what: "node intake over mTLS vs a bare grpc-js echo server" },
 ];
 
 const argv = process.argv.slice(2);
