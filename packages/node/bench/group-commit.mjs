@@ -8,7 +8,7 @@
  * (2 KiB) and its receipt (512 B), durable before the promise resolves.
  *
  * Runs against the built package: `npx tsup && node bench/group-commit.mjs`
- * Options: --duration <ms per cell, default 1500> --concurrency <list, default 1,16,64,256> --window <ms, default 0>
+ * Options: --duration <ms per cell, default 1500> --concurrency <list, default 1,16,64,256> --window <ms, default 0> --json
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "1500" },
     concurrency: { type: "string", default: "1,16,64,256" },
     window: { type: "string", default: "0" },
+    json: { type: "boolean", default: false },
   },
 });
 const durationMs = Number(args.duration);
@@ -104,6 +105,17 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 
+if (args.json) {
+  const out = rows.map(({ concurrency, plain, group, perBatch }) => ({
+    writers: concurrency,
+    per_commit_sync_per_s: Math.round(plain.perSec),
+    group_commit_per_s: Math.round(group.perSec),
+    commits_per_fsync: Number(perBatch.toFixed(1)),
+    ratio: Number((group.perSec / plain.perSec).toFixed(2)),
+  }));
+  process.stdout.write(`${JSON.stringify({ bench: "group-commit", durationMs, windowMs, rows: out }, null, 2)}\n`);
+  process.exit(0);
+}
 const f = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(`group commit vs one sync batch per commit — LevelStore, ${durationMs} ms per run, ABBA, mean of 2 runs per mode, window ${windowMs} ms, ${cpus().length} CPUs, node ${process.version}`);
 console.log("each commit: 2 puts (2 KiB inbox record + 512 B receipt), durable (fsync) before it resolves\n");
