@@ -42,7 +42,7 @@ export type {
 
 // inbox: the intake pipeline
 export { Intake, KeyedSerializer, receiptSignerFor, verifierFor } from "./inbox/index.js";
-export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner } from "./inbox/index.js";
+export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner, SignedReceipt } from "./inbox/index.js";
 
 // outbox: the dispatcher and its retry schedule
 export { DEFAULT_RETRY_POLICY, Outbox, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";

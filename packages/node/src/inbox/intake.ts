@@ -1,6 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TongbanError, type VerifiedEnvelope } from "@tongban/sdk";
-import { BodySchema, HeaderSchema, type Body, type Header } from "@tongban/sdk/gen";
+import { BodySchema, HeaderSchema, type Body, type Envelope, type Header } from "@tongban/sdk/gen";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
@@ -24,11 +24,21 @@ export interface AcceptedMessage {
  */
 export type EffectHandler = (message: AcceptedMessage, store: Store) => Promise<readonly BatchOp[]> | readonly BatchOp[];
 
-/** Signs the technical receipt for a message (a TECHNICAL_RECEIPT envelope to its sender). */
-export type ReceiptSigner = (message: AcceptedMessage, receivedAt: Date) => Promise<Uint8Array>;
+/** A signed receipt: the envelope and its protobuf bytes (stored, and sent again to duplicates). */
+export interface SignedReceipt {
+  readonly envelope: Envelope;
+  readonly bytes: Uint8Array;
+}
 
-/** Verifies an envelope: signature, trust, header, digest, decryption (the SDK's verifyEnvelope without a replay guard). */
-export type EnvelopeVerifier = (bytes: Uint8Array) => Promise<VerifiedEnvelope>;
+/** Signs the technical receipt for a message (a TECHNICAL_RECEIPT envelope to its sender). */
+export type ReceiptSigner = (message: AcceptedMessage, receivedAt: Date) => Promise<SignedReceipt>;
+
+/**
+ * Verifies an envelope — given as bytes, or as the message a transport already
+ * decoded, so it is not encoded and decoded again — : signature, trust,
+ * header, digest, decryption (the SDK's verifyEnvelope without a replay guard).
+ */
+export type EnvelopeVerifier = (envelope: Uint8Array | Envelope) => Promise<VerifiedEnvelope>;
 
 /** Decides whether the sender may send this message (partner agreements); throws AUTH_NOT_ALLOWED. */
 export type Authorizer = (message: AcceptedMessage) => void | Promise<void>;
@@ -56,6 +66,8 @@ export interface IntakeOptions {
 export interface IntakeResult {
   /** The signed receipt envelope (protobuf bytes). */
   readonly receipt: Uint8Array;
+  /** The same receipt as a message, when it was signed just now (not for duplicates). */
+  readonly receiptEnvelope?: Envelope;
   /** True when the same message had been taken before: the stored receipt again, no second effect. */
   readonly duplicate: boolean;
   /** True when the message waits in the holding area for its predecessor in the case. */
@@ -131,13 +143,13 @@ export class Intake {
    * Takes one envelope. `peer` is the node id the TLS client certificate
    * names (undefined only for in-process callers that have no TLS peer).
    */
-  async deliver(bytes: Uint8Array, peer?: { readonly nodeId: string }): Promise<IntakeResult> {
+  async deliver(envelope: Uint8Array | Envelope, peer?: { readonly nodeId: string }): Promise<IntakeResult> {
     if (this.#inFlight >= this.#maxInFlight) {
       throw new TongbanError("OVERLOADED", "intake queue is full; retry later", { details: { retryAfterMs: this.#retryAfterMs } });
     }
     this.#inFlight++;
     try {
-      const v = await this.#c.verify(bytes);
+      const v = await this.#c.verify(envelope);
       if (v.body === undefined) throw new TypeError("the intake needs the decrypted body: configure the verifier with the node's decryption key");
       if (peer !== undefined && peer.nodeId !== v.signer.nodeId) {
         throw new TongbanError("TRANSPORT_PEER_MISMATCH", `the TLS peer is ${peer.nodeId} but the envelope is signed by ${v.signer.nodeId}`, {
@@ -205,12 +217,12 @@ export class Intake {
     const receipt = await this.#c.signReceipt(m, receivedAt);
     ops.push(
       { type: "put", key: inboxKey, value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied" } satisfies InboxRecord) },
-      { type: "put", key: receiptKey, value: receipt },
+      { type: "put", key: receiptKey, value: receipt.bytes },
     );
     // Durable before anyone hears "received": the receipt leaves only after this resolves.
     await committer.commit(ops);
     if (ordered && !held) await this.#releaseHeld(caseId, sender);
-    return { receipt, duplicate: false, held };
+    return { receipt: receipt.bytes, receiptEnvelope: receipt.envelope, duplicate: false, held };
   }
 
   /**

@@ -19,7 +19,7 @@ export interface NodeIdentity {
  * is the replay and duplicate check, and survives restarts.
  */
 export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, options: Partial<VerifyEnvelopeOptions> = {}): EnvelopeVerifier {
-  return (bytes) => verifyEnvelope(bytes, { ...options, self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
+  return (envelope) => verifyEnvelope(envelope, { ...options, self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
 }
 
 /**
@@ -48,6 +48,6 @@ export function receiptSignerFor(identity: NodeIdentity): ReceiptSigner {
       signer: identity.signer,
       now: receivedAt,
     });
-    return made.bytes;
+    return { envelope: made.envelope, bytes: made.bytes };
   };
 }

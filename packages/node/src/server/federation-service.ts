@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TongbanError, type ServiceImpl, type TrustStore } from "@tongban/sdk";
 import { EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
@@ -30,10 +30,10 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
       const cert = ctx.peer.certificate;
       if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
       const peer = deps.trust.verifyPeerCertificate(cert, now());
-      // The header, body and signature bytes are carried as they arrived; only
-      // the outer Envelope framing is re-encoded, which no digest covers.
-      const result = await deps.intake.deliver(toBinary(EnvelopeSchema, req.envelope), { nodeId: peer });
-      return { receipt: fromBinary(EnvelopeSchema, result.receipt) };
+      // The decoded Envelope goes to the intake as it is: its header, body and
+      // signature bytes are exactly those received, and nothing is encoded twice.
+      const result = await deps.intake.deliver(req.envelope, { nodeId: peer });
+      return { receipt: result.receiptEnvelope ?? fromBinary(EnvelopeSchema, result.receipt) };
     },
     async getNodeInfo() {
       const region = deps.nodeId.split(".")[1] ?? "";
