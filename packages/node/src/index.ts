@@ -41,7 +41,7 @@ export type {
 } from "./store/index.js";
 
 // inbox: the intake pipeline
-export { Intake, KeyedSerializer, receiptSignerFor, verifierFor } from "./inbox/index.js";
+export { Intake, KeyedSerializer, agreementAuthorizer, receiptSignerFor, verifierFor } from "./inbox/index.js";
 export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner, SignedReceipt } from "./inbox/index.js";
 
 // outbox: the dispatcher and its retry schedule
