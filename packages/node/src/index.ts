@@ -51,3 +51,6 @@ export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, Outb
 
 // server: the gRPC service implementations
 export { federationService, type FederationServiceDeps } from "./server/index.js";
+
+// handlers: what messages do to cases
+export { caseEffects, caseOps, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
