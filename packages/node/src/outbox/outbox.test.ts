@@ -198,8 +198,11 @@ describe("outbox over mutual TLS", () => {
     await down.release();
     const wujiang = await startWujiang(port);
     try {
-      await q.outbox.retryNow(m.messageId);
+      // The operator retries; the retry has the same short deadline, so while the
+      // channel is still reconnecting it may fail again — the operator retries again.
       await until(async () => {
+        const s = (await q.outbox.status(m.messageId))?.status;
+        if (s === "FAILED") await q.outbox.retryNow(m.messageId);
         await q.outbox.tick();
         return (await q.outbox.status(m.messageId))?.status === "ACKNOWLEDGED";
       });
