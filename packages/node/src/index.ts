@@ -54,3 +54,15 @@ export { federationService, type FederationServiceDeps } from "./server/index.js
 
 // handlers: what messages do to cases
 export { caseEffects, caseOps, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
+
+// config: the node config file (YAML/JSON), validation and defaults
+export { NODE_CONFIG_DEFAULTS, NODE_DIR_LAYOUT, checkNodeConfigFiles, configInvalid, defaultNodeConfig, formatListenAddress, loadNodeConfig, parseListenAddress, parseNodeConfig, renderNodeConfig, verifyNodeConfig } from "./config/index.js";
+export type { ConfigIssue, ListenAddress, LogLevel, NodeConfig, ParseNodeConfigOptions, PeerConfig, PlatformAuth, PlatformToken, VerifiedNodeConfig } from "./config/index.js";
+
+// server: the node's gRPC servers, health, reflection, metrics and logs
+export { NODE_PROTOCOLS, PERSONAL_DATA_LOG_PATHS, addHealthService, addReflectionService, bearerTokenGuard, createNodeLogger, createNodeMetrics, guardService, nodeInfoService, peerNodeId, platformTokenDigest, reflectionPackageDefinition, startFederationServer, startMetricsServer, startPlatformServer, startServiceServer } from "./server/index.js";
+export type { CallGuard, FederationServerOptions, HealthReporter, MetricsServerHandle, NodeInfoOptions, NodeLoggerOptions, NodeMetrics, NodeMetricsOptions, PlatformServerOptions, ServiceServerHandle, ServiceServerOptions } from "./server/index.js";
+
+// node: the composition root
+export { createNode, openNode } from "./node.js";
+export type { NodeAddresses, NodeComponents, NodeOptions, NodeService, NodeState, OpenNodeOptions, OpenedNodeParts, TongbanNode } from "./node.js";

@@ -19,3 +19,4 @@ export * from "./gm/index.js";
 export * from "./seal/index.js";
 export * from "./cases/index.js";
 export * from "./deadlines/index.js";
+export * from "./directory/index.js";

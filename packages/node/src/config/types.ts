@@ -1,0 +1,97 @@
+import type { SignatureAlgorithm, Suite } from "@tongban/sdk";
+import type { RetryPolicy } from "../outbox/retry-schedule.js";
+
+/** A `host:port` the node binds, parsed. Port 0 picks a free port. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** pino's levels, plus `silent`. */
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** One platform API token: its name (for logs and audit) and the SHA-256 of the secret, hex. */
+export interface PlatformToken {
+  readonly name: string;
+  readonly sha256: string;
+}
+
+/**
+ * How vendor platforms authenticate to the node's PlatformService: bearer
+ * tokens (only their SHA-256 digests live in the config) or client
+ * certificates chaining to `clientCa`.
+ */
+export type PlatformAuth =
+  | { readonly kind: "tokens"; readonly tokens: readonly PlatformToken[] }
+  | { readonly kind: "mtls"; readonly clientCa: string };
+
+/** A partner node known statically (until the signed directory drives the list). */
+export interface PeerConfig {
+  readonly nodeId: string;
+  /** `host:port` of its FederationService. */
+  readonly address: string;
+  readonly suite?: Suite;
+  /** Its certificates (TLS and signing, PEM files) to register in the trust store. */
+  readonly certificates: readonly string[];
+}
+
+/**
+ * A validated node configuration. Every path is absolute (relative paths in
+ * the file resolve against the file's directory) and every default is filled
+ * in, so the rest of the node never looks at raw input.
+ */
+export interface NodeConfig {
+  /** The file it was loaded from, if any (error messages name it). */
+  readonly file: string | undefined;
+  readonly nodeId: string;
+  /** LevelDB and other state live here. */
+  readonly dataDir: string;
+  readonly federation: {
+    readonly listen: ListenAddress;
+    readonly tlsCert: string;
+    readonly tlsKey: string;
+  };
+  readonly signing: {
+    readonly cert: string;
+    readonly key: string;
+    readonly algorithm: SignatureAlgorithm;
+  };
+  readonly trust: {
+    /** The federation root certificate: the one out-of-band trust anchor. */
+    readonly anchor: string;
+    readonly crl?: string;
+    /** A signed federation directory file (used once directory support lands). */
+    readonly directory?: string;
+    /** How long a CRL past its nextUpdate is still used, in ms. */
+    readonly crlGraceMs: number;
+  };
+  readonly peers: readonly PeerConfig[];
+  readonly platform: {
+    readonly listen: ListenAddress;
+    readonly auth: PlatformAuth;
+  };
+  readonly mapping: { readonly tablesDir?: string };
+  /** Holiday calendar file for working-day deadlines. */
+  readonly calendar?: string;
+  /** Prometheus `/metrics` over HTTP; no server when absent. */
+  readonly metrics: { readonly listen?: ListenAddress };
+  readonly log: { readonly level: LogLevel };
+  readonly retry: {
+    readonly policy: RetryPolicy;
+    readonly perDestination: Readonly<Record<string, Partial<RetryPolicy>>>;
+  };
+  readonly limits: {
+    /** Largest gRPC message accepted, in bytes. */
+    readonly maxMessageBytes: number;
+    /** Accepted clock difference for envelope timestamps, in ms. */
+    readonly timestampWindowMs: number;
+    /** Deliveries processed at once before OVERLOADED. */
+    readonly maxInFlight: number;
+  };
+  readonly shutdown: {
+    /** Time calls in flight get to finish before they are cancelled, in ms. */
+    readonly graceMs: number;
+    /** Time between reporting NOT_SERVING and refusing new calls, in ms (lets balancers notice). */
+    readonly drainDelayMs: number;
+  };
+}

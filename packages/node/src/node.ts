@@ -1,0 +1,234 @@
+/**
+ * The composition root of the reference node: what starts, in which order,
+ * and how it stops. Components are injected (`createNode(components,
+ * options)`), so tests run a node on a MemoryStore with in-process services;
+ * `openNode(file)` builds the real ones from a config file.
+ */
+import { mkdir } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { HandlerContext, ServiceImpl, Suite, TrustStore } from "@tongban/sdk";
+import type { FederationService, PlatformService } from "@tongban/sdk/gen";
+import { loadNodeConfig } from "./config/load-node-config.js";
+import { verifyNodeConfig } from "./config/verify-node-config.js";
+import { formatListenAddress } from "./config/listen-address.js";
+import type { NodeConfig } from "./config/types.js";
+import { startFederationServer } from "./server/federation-server.js";
+import { startMetricsServer, type MetricsServerHandle } from "./server/metrics-server.js";
+import { nodeInfoService } from "./server/node-info.js";
+import { createNodeLogger } from "./server/node-logger.js";
+import { createNodeMetrics, type NodeMetrics } from "./server/node-metrics.js";
+import { startPlatformServer } from "./server/platform-server.js";
+import type { ServiceServerHandle } from "./server/service-server.js";
+import { openLevelStore } from "./store/level-store.js";
+import type { Store } from "./store/types.js";
+
+/** A part of the node that runs in the background (outbox dispatcher, group committer, deadline timer). */
+export interface NodeService {
+  /** For logs. */
+  readonly name: string;
+  /** Called after the servers listen, in the order given. */
+  start?(): void | Promise<void>;
+  /** Called after the servers drained, in reverse order, before the store closes. */
+  stop(): void | Promise<void>;
+}
+
+/** What a node is made of. Everything is injected; {@link openNode} builds the real set. */
+export interface NodeComponents {
+  readonly store: Store;
+  readonly trust: TrustStore;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics;
+  /** The node's clock; `() => new Date()` by default. */
+  readonly clock?: () => Date;
+  /** FederationService methods (Deliver, …). GetNodeInfo is built in unless given here. */
+  readonly federation?: Partial<ServiceImpl<typeof FederationService>>;
+  /** PlatformService methods; those left out answer UNIMPLEMENTED. */
+  readonly platform?: Partial<ServiceImpl<typeof PlatformService>>;
+  readonly services?: readonly NodeService[];
+}
+
+/** Options of {@link createNode}. */
+export interface NodeOptions {
+  readonly config: NodeConfig;
+  /** Suites GetNodeInfo reports; from the signing algorithm by default. */
+  readonly suites?: readonly Suite[];
+}
+
+/** Where a started node listens, as `host:port`. */
+export interface NodeAddresses {
+  readonly federation: string;
+  readonly platform: string;
+  readonly metrics?: string;
+}
+
+/** Lifecycle of a node: idle → starting → running → stopping → stopped. */
+export type NodeState = "idle" | "starting" | "running" | "stopping" | "stopped";
+
+/** A reference node. */
+export interface TongbanNode {
+  readonly nodeId: string;
+  readonly config: NodeConfig;
+  readonly components: NodeComponents;
+  readonly state: NodeState;
+  /** Set while running. */
+  readonly addresses: NodeAddresses | undefined;
+  /** The running gRPC servers (health, raw server), for tests and tools. */
+  readonly servers: { readonly federation: ServiceServerHandle; readonly platform: ServiceServerHandle } | undefined;
+  /** Binds the servers, reports SERVING, starts background services. Once. */
+  start(): Promise<NodeAddresses>;
+  /**
+   * Graceful shutdown: health NOT_SERVING on both servers → (drain delay) →
+   * stop accepting calls → calls in flight finish within the grace →
+   * background services stop → metrics server closes → store closes.
+   * Idempotent; safe after a failed start.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles a node from components.
+ *
+ * @example
+ * ```ts
+ * const node = createNode({ store: new MemoryStore(), trust, logger, metrics, federation: federationService(deps) }, { config });
+ * const { federation } = await node.start();
+ * // ...
+ * await node.stop();
+ * ```
+ */
+export function createNode(components: NodeComponents, options: NodeOptions): TongbanNode {
+  const { config } = options;
+  const log = components.logger;
+  const clock = components.clock ?? (() => new Date());
+  const suites = options.suites ?? [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"];
+  let state: NodeState = "idle";
+  let addresses: NodeAddresses | undefined;
+  let federation: ServiceServerHandle | undefined;
+  let platform: ServiceServerHandle | undefined;
+  let metricsServer: MetricsServerHandle | undefined;
+  const started: NodeService[] = [];
+  let stopping: Promise<void> | undefined;
+
+  const federationImpl = { ...nodeInfoService({ nodeId: config.nodeId, suites, now: clock }), ...components.federation };
+  const onAuthenticated = (principal: string, ctx: HandlerContext): void => {
+    log.debug({ principal, method: ctx.method.name }, "platform call");
+  };
+
+  async function start(): Promise<NodeAddresses> {
+    if (state !== "idle") throw new Error(`node ${config.nodeId} cannot start: it is ${state}`);
+    state = "starting";
+    try {
+      federation = await startFederationServer({ config, trust: components.trust, impl: federationImpl, now: clock });
+      platform = await startPlatformServer({ config, impl: components.platform ?? {}, onAuthenticated });
+      if (config.metrics.listen !== undefined) metricsServer = await startMetricsServer(config.metrics.listen, components.metrics.registry);
+      for (const s of components.services ?? []) {
+        await s.start?.();
+        started.push(s);
+      }
+    } catch (err) {
+      log.error({ err }, "node failed to start");
+      await stop();
+      throw err;
+    }
+    addresses = {
+      federation: federation.address,
+      platform: platform.address,
+      ...(metricsServer === undefined || config.metrics.listen === undefined
+        ? {}
+        : { metrics: formatListenAddress({ host: config.metrics.listen.host, port: metricsServer.port }) }),
+    };
+    state = "running";
+    log.info({ ...addresses, platformAuth: config.platform.auth.kind }, "node listening");
+    return addresses;
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      state = "stopping";
+      log.info("node stopping");
+      // Both servers report NOT_SERVING before either refuses calls.
+      federation?.health.setServing(false);
+      platform?.health.setServing(false);
+      await Promise.all([federation?.shutdown(), platform?.shutdown()]);
+      for (const s of started.reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          log.error({ err, service: s.name }, "background service failed to stop");
+        }
+      }
+      await metricsServer?.close();
+      await components.store.close();
+      addresses = undefined;
+      state = "stopped";
+      log.info("node stopped");
+    })();
+    return stopping;
+  }
+
+  return {
+    nodeId: config.nodeId,
+    config,
+    components,
+    get state() {
+      return state;
+    },
+    get addresses() {
+      return addresses;
+    },
+    get servers() {
+      return federation === undefined || platform === undefined ? undefined : { federation, platform };
+    },
+    start,
+    stop,
+  };
+}
+
+/** The real components {@link openNode} built, handed to `compose` to build the services on top. */
+export interface OpenedNodeParts {
+  readonly config: NodeConfig;
+  readonly store: Store;
+  readonly trust: TrustStore;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics;
+  readonly clock: () => Date;
+}
+
+/** Options of {@link openNode}. */
+export interface OpenNodeOptions {
+  /** Where log lines go (stdout by default). */
+  readonly logDestination?: Parameters<typeof createNodeLogger>[0]["destination"];
+  /**
+   * Builds the protocol services on the real components (intake, outbox,
+   * platform API). Without it the node serves GetNodeInfo, health and
+   * reflection, and every other method answers UNIMPLEMENTED.
+   */
+  readonly compose?: (parts: OpenedNodeParts) => Promise<Pick<NodeComponents, "federation" | "platform" | "services">> | Pick<NodeComponents, "federation" | "platform" | "services">;
+}
+
+/**
+ * Opens a node from its config file: validates the config and checks the
+ * files it names fit together (`verifyNodeConfig`: the trust store from the
+ * anchor, the CRL, the node's own and the peers' certificates), opens
+ * LevelDB in `dataDir`, creates the pino logger and the prom-client
+ * registry. Call `start()` on the result.
+ *
+ * @throws TongbanError CONFIG_INVALID for a bad config or a missing file;
+ *   TRUST_* for certificates or a CRL that do not fit the anchor.
+ */
+export async function openNode(configFile: string, options: OpenNodeOptions = {}): Promise<TongbanNode> {
+  const config = await loadNodeConfig(configFile);
+  const { trust } = await verifyNodeConfig(config);
+  const logger = createNodeLogger({ nodeId: config.nodeId, level: config.log.level, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
+  const metrics = createNodeMetrics({ nodeId: config.nodeId });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openLevelStore(config.dataDir);
+  const clock = (): Date => new Date();
+  try {
+    const composed = (await options.compose?.({ config, store, trust, logger, metrics, clock })) ?? {};
+    return createNode({ store, trust, logger, metrics, clock, ...composed }, { config });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
