@@ -66,3 +66,15 @@ export type { CallGuard, FederationServerOptions, HealthReporter, MetricsServerH
 // node: the composition root
 export { createNode, openNode } from "./node.js";
 export type { NodeAddresses, NodeComponents, NodeOptions, NodeService, NodeState, OpenNodeOptions, OpenedNodeParts, TongbanNode } from "./node.js";
+
+// compose: intake, outbox, case desk, events and deadlines on the real components
+export { composeNode, type ComposeOptions, type ComposedNode } from "./compose.js";
+export { CaseDesk, regionOfNode, type CaseDeskDeps, type SubmitInput } from "./handlers/case-desk.js";
+export { EventLog, type NodeEvent, type NodeEventInit } from "./handlers/events.js";
+export { MATERIAL_CHUNK_BYTES, MaterialStore, type MaterialChunk, type MaterialInfo, type MaterialLimits } from "./handlers/materials.js";
+export { advanceCase, type AdvanceContext, type CaseEffectsOptions, type CaseStep, type CaseTableRef } from "./handlers/case-effects.js";
+export { caseView, platformService, type PlatformServiceDeps } from "./server/platform-service.js";
+
+// local: node directories (`tongban node init`) and a federation on loopback (demo, tests)
+export { freePort, initNodeDirectory, startLocalFederation } from "./local/index.js";
+export type { InitNodeDirectoryOptions, InitializedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";

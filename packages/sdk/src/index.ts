@@ -19,4 +19,5 @@ export * from "./gm/index.js";
 export * from "./seal/index.js";
 export * from "./cases/index.js";
 export * from "./deadlines/index.js";
+export * from "./clients/index.js";
 export * from "./directory/index.js";

@@ -1,8 +1,23 @@
-import { TongbanError, caseActionForMessage, openCase, transition, type CaseRole, type CaseSnapshot } from "@tongban/sdk";
-import { CaseState, HandlingMode, MessageType } from "@tongban/sdk/gen";
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  DeadlineClock,
+  TongbanError,
+  caseActionForMessage,
+  caseClockEffect,
+  openCase,
+  transition,
+  type Calendar,
+  type CaseAction,
+  type CaseRole,
+  type CaseSnapshot,
+  type DeadlineClockJSON,
+  type DeadlineLevel,
+} from "@tongban/sdk";
+import { ApplicationSubmissionSchema, CaseState, HandlingMode, MessageType } from "@tongban/sdk/gen";
 import type { EffectHandler } from "../inbox/intake.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
+import type { EventLog, NodeEvent } from "./events.js";
 
 /** One step of a case as this node saw it. */
 export interface TimelineStep {
@@ -12,6 +27,17 @@ export interface TimelineStep {
   readonly messageId: string;
   readonly type: string;
   readonly state: string;
+  /** A short human note (refusal reason, waybill number, …). */
+  readonly note?: string;
+}
+
+/** A table version the case was resolved against. */
+export interface CaseTableRef {
+  readonly publisher: string;
+  readonly kind: string;
+  readonly version: string;
+  /** Hex SHA-256 of the canonical table. */
+  readonly digest: string;
 }
 
 /** A case as the node stores it: the state machine's snapshot plus who and what. */
@@ -23,6 +49,25 @@ export interface CaseRecord {
   readonly partner: string;
   readonly basicCode: string;
   readonly timeline: readonly TimelineStep[];
+  /** 办件编号, when assigned. */
+  readonly caseNumber?: string;
+  /** The item in both sites' words. */
+  readonly item?: { readonly basicCode: string; readonly receivingCode?: string; readonly handlingCode?: string; readonly name?: string };
+  /** The mapping tables the receiving site resolved the item against. */
+  readonly tables?: readonly CaseTableRef[];
+  /** The application as submitted (ApplicationSubmission protobuf, base64). Personal data: stays on the nodes of the case. */
+  readonly submission?: string;
+  /** The next per-case sequence number this node uses for its own messages. */
+  readonly nextSequence?: number;
+  /** The promised working days (承诺时限) of the handling item, when known. */
+  readonly workingDays?: number;
+  /** The deadline clock, from 受理. */
+  readonly deadline?: DeadlineClockJSON;
+  /** The last deadline level an event was raised for. */
+  readonly deadlineLevel?: DeadlineLevel;
+  readonly createdAt?: string;
+  /** Verification reports of sealed results received, keyed by document id. */
+  readonly results?: Readonly<Record<string, unknown>>;
 }
 
 const enc = new TextEncoder();
@@ -39,6 +84,85 @@ export function caseOps(record: CaseRecord): BatchOp[] {
   return [{ type: "put", key: storeKeys.case.key(record.snapshot.caseId), value: enc.encode(JSON.stringify(record)) }];
 }
 
+/** What {@link advanceCase} needs besides the record. */
+export interface AdvanceContext {
+  readonly calendar?: Calendar | undefined;
+  readonly events?: EventLog | undefined;
+  /** Collects the events written, to publish after the batch is durable. */
+  readonly emitted?: NodeEvent[];
+}
+
+/** One step applied to a case: who did what, through which message. */
+export interface CaseStep {
+  readonly action: CaseAction;
+  readonly role: CaseRole;
+  readonly at: Date;
+  readonly site: string;
+  readonly messageId: string;
+  readonly type: MessageType;
+  readonly note?: string;
+}
+
+/**
+ * Applies one step to a case record through the SDK state machine, moves its
+ * deadline clock (started at 受理, stopped during correction and
+ * suspension, finished at the decision or withdrawal) and appends the
+ * timeline. Returns the new record and the store operations (record and
+ * `case.state` event). Throws CASE_INVALID_TRANSITION for an invalid step.
+ */
+export function advanceCase(record: CaseRecord, step: CaseStep, ctx: AdvanceContext = {}): { record: CaseRecord; ops: BatchOp[] } {
+  const before = record.snapshot;
+  const snapshot = transition(before, { action: step.action, role: step.role, at: step.at });
+  let deadline = record.deadline;
+  const effect = caseClockEffect(before, snapshot);
+  if (effect !== undefined && ctx.calendar !== undefined && record.workingDays !== undefined && record.workingDays > 0) {
+    if (effect === "start") deadline = DeadlineClock.start(ctx.calendar, step.at, record.workingDays).toJSON();
+    else if (deadline !== undefined) {
+      const clock = DeadlineClock.fromJSON(ctx.calendar, deadline);
+      if (effect === "stop-correction" && !clock.stopped) deadline = clock.stop(step.at, "correction").toJSON();
+      else if (effect === "stop-suspension" && !clock.stopped) deadline = clock.stop(step.at, "suspension").toJSON();
+      else if (effect === "resume" && clock.stopped) deadline = clock.resume(step.at).toJSON();
+    }
+  }
+  const timelineStep: TimelineStep = {
+    at: step.at.toISOString(),
+    site: step.site,
+    messageId: step.messageId,
+    type: MessageType[step.type] ?? String(step.type),
+    state: CaseState[snapshot.state] ?? String(snapshot.state),
+    ...(step.note === undefined || step.note === "" ? {} : { note: step.note }),
+  };
+  const next: CaseRecord = { ...record, snapshot, timeline: [...record.timeline, timelineStep], ...(deadline === undefined ? {} : { deadline }) };
+  const ops = caseOps(next);
+  if (ctx.events !== undefined && before.state !== snapshot.state) {
+    const { event, op } = ctx.events.ops({ type: "case.state", caseId: snapshot.caseId, messageId: step.messageId, partner: record.partner, state: timelineStep.state, detail: { from: CaseState[before.state], action: step.action } }, step.at);
+    ops.push(op);
+    ctx.emitted?.push(event);
+  }
+  return { record: next, ops };
+}
+
+/** A short note for the timeline from a message body (reason, waybill, …). */
+export function noteOf(body: { kind: { case?: string | undefined; value?: unknown } }): string | undefined {
+  const v = body.kind.value as Record<string, unknown> | undefined;
+  if (v === undefined) return undefined;
+  for (const k of ["reason", "explanation", "waybillNumber", "summary", "comment", "note"]) {
+    const x = v[k];
+    if (typeof x === "string" && x !== "") return x;
+  }
+  return undefined;
+}
+
+/** Options of {@link caseEffects}. */
+export interface CaseEffectsOptions {
+  readonly selfNodeId: string;
+  readonly calendar?: Calendar | undefined;
+  readonly events?: EventLog | undefined;
+  /** The promised working days of this node's item for a 基本编码, from its mapping tables. */
+  readonly workingDaysFor?: ((basicCode: string) => number | undefined) | undefined;
+  readonly now?: () => Date;
+}
+
 /**
  * Applies what partners send to the cases of this node, through the SDK's
  * case state machine (docs/lifecycle.md):
@@ -50,17 +174,36 @@ export function caseOps(record: CaseRecord): BatchOp[] {
  *   suspension, decision, result, delivery, withdrawal, evaluation) moves the
  *   case, performed by the sender's role; an invalid step is
  *   CASE_INVALID_TRANSITION and nothing is applied;
+ * - at the receiving site, the handling site's first answer implies the
+ *   delivery of the forwarded case (FORWARDED → DELIVERED) if the receipt
+ *   has not already recorded it;
  * - only the case's partner may act on it (AUTH_NOT_ALLOWED), and a message
  *   for an unknown case is CASE_NOT_FOUND;
  * - other messages (status updates, receipts) only join the timeline.
  */
-export function caseEffects(options: { readonly selfNodeId: string }): EffectHandler {
-  return async (m, store) => {
+export function caseEffects(options: CaseEffectsOptions): EffectHandler & { settle(messageKey: string): void } {
+  const now = options.now ?? (() => new Date());
+  // Events written by an effect, by `${sender} ${messageId}`, until the intake's batch settles.
+  const unsettled = new Map<string, NodeEvent[]>();
+  const handler: EffectHandler = async (m, store) => {
+    const key = `${m.header.sender} ${m.header.messageId}`;
+    const emitted: NodeEvent[] = [];
+    try {
+      const ops = await apply(m, store, emitted);
+      if (emitted.length > 0) unsettled.set(key, emitted);
+      return ops;
+    } catch (err) {
+      options.events?.settle(emitted);
+      throw err;
+    }
+  };
+  const apply = async (m: Parameters<EffectHandler>[0], store: Store, emitted: NodeEvent[]): Promise<BatchOp[]> => {
     const { header, body } = m;
-    const at = new Date();
-    const step = (state: CaseState): TimelineStep => ({ at: at.toISOString(), site: header.sender, messageId: header.messageId, type: MessageType[header.type] ?? String(header.type), state: CaseState[state] ?? String(state) });
+    const at = now();
     if (header.caseId === "") return [];
     const existing = await readCase(store, header.caseId);
+    const ctx: AdvanceContext = { calendar: options.calendar, events: options.events, emitted };
+    const done = (ops: BatchOp[]): BatchOp[] => ops;
 
     if (body.kind.case === "applicationSubmission") {
       if (existing !== undefined) {
@@ -71,7 +214,29 @@ export function caseEffects(options: { readonly selfNodeId: string }): EffectHan
         throw new TongbanError("CASE_INVALID_TRANSITION", "only remote-receipt and full-online cases open by submission; joint cases open by task assignment", { details: { mode: HandlingMode[sub.mode] } });
       }
       const snapshot = openCase({ caseId: header.caseId, mode: sub.mode, at, state: CaseState.DELIVERED });
-      return caseOps({ snapshot, role: "handling", partner: header.sender, basicCode: sub.item?.basicCode ?? "", timeline: [step(snapshot.state)] });
+      const basicCode = sub.item?.basicCode ?? "";
+      const workingDays = options.workingDaysFor?.(basicCode);
+      const record: CaseRecord = {
+        snapshot,
+        role: "handling",
+        partner: header.sender,
+        basicCode,
+        timeline: [{ at: at.toISOString(), site: header.sender, messageId: header.messageId, type: MessageType[header.type] ?? "", state: CaseState[snapshot.state] ?? "" }],
+        ...(sub.caseNumber === "" ? {} : { caseNumber: sub.caseNumber }),
+        item: { basicCode, receivingCode: sub.item?.receivingCode ?? "", handlingCode: sub.item?.handlingCode ?? "", name: sub.item?.name ?? "" },
+        tables: sub.tables.map((t) => ({ publisher: t.publisher, kind: t.kind, version: t.version, digest: Buffer.from(t.digest).toString("hex") })),
+        submission: Buffer.from(toBinary(ApplicationSubmissionSchema, sub)).toString("base64"),
+        nextSequence: 1,
+        ...(workingDays === undefined ? {} : { workingDays }),
+        createdAt: at.toISOString(),
+      };
+      const ops = caseOps(record);
+      if (options.events !== undefined) {
+        const { event, op } = options.events.ops({ type: "case.opened", caseId: header.caseId, messageId: header.messageId, partner: header.sender, state: "DELIVERED", detail: { mode: HandlingMode[sub.mode], basicCode } }, at);
+        ops.push(op);
+        emitted.push(event);
+      }
+      return done(ops);
     }
 
     if (existing === undefined) throw new TongbanError("CASE_NOT_FOUND", `no case ${header.caseId} at ${options.selfNodeId}`, { details: { caseId: header.caseId } });
@@ -79,10 +244,30 @@ export function caseEffects(options: { readonly selfNodeId: string }): EffectHan
       throw new TongbanError("AUTH_NOT_ALLOWED", `${header.sender} is not the partner of case ${header.caseId}`, { details: { caseId: header.caseId, sender: header.sender } });
     }
     const action = caseActionForMessage(header.type);
-    if (action === undefined) return caseOps({ ...existing, timeline: [...existing.timeline, step(existing.snapshot.state)] });
+    const note = noteOf(body);
+    if (action === undefined) {
+      const step: TimelineStep = { at: at.toISOString(), site: header.sender, messageId: header.messageId, type: MessageType[header.type] ?? "", state: CaseState[existing.snapshot.state] ?? "", ...(note === undefined ? {} : { note }) };
+      return done(caseOps({ ...existing, timeline: [...existing.timeline, step] }));
+    }
     // The sender performed the action, in its role: the other one than ours.
     const actor: CaseRole = existing.role === "handling" ? "receiving" : "handling";
-    const snapshot = transition(existing.snapshot, { action, role: actor, at });
-    return caseOps({ ...existing, snapshot, timeline: [...existing.timeline, step(snapshot.state)] });
+    let record = existing;
+    const ops: BatchOp[] = [];
+    const pending = record.snapshot.state === CaseState.FORWARDED || record.snapshot.state === CaseState.SUBMITTED;
+    if (record.role === "receiving" && actor === "handling" && pending && action !== "deliver") {
+      record = advanceCase(record, { action: "deliver", role: "handling", at, site: header.sender, messageId: header.messageId, type: MessageType.TECHNICAL_RECEIPT }, ctx).record;
+    }
+    const advanced = advanceCase(record, { action, role: actor, at, site: header.sender, messageId: header.messageId, type: header.type, ...(note === undefined ? {} : { note }) }, ctx);
+    ops.push(...advanced.ops);
+    return done(ops);
   };
+  return Object.assign(handler, {
+    /** Call after the intake's batch for `${sender} ${messageId}` committed or failed. */
+    settle(messageKey: string) {
+      const events = unsettled.get(messageKey);
+      if (events === undefined) return;
+      unsettled.delete(messageKey);
+      options.events?.settle(events);
+    },
+  });
 }

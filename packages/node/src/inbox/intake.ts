@@ -52,6 +52,14 @@ export interface IntakeComponents {
   readonly apply: EffectHandler;
   readonly authorize?: Authorizer;
   readonly now?: () => Date;
+  /**
+   * The per-case lanes (`case\u0000<case id>`). Give the one the node's case
+   * desk uses, so a platform action and a partner's message on the same case
+   * never interleave.
+   */
+  readonly serializer?: KeyedSerializer;
+  /** Called after the batch that applied (or held) a message committed, or failed (`ok` false). */
+  readonly settled?: (message: AcceptedMessage, ok: boolean) => void;
 }
 
 /** Limits of the intake. */
@@ -125,11 +133,12 @@ export class Intake {
   readonly #c: IntakeComponents;
   readonly #maxInFlight: number;
   readonly #retryAfterMs: number;
-  readonly #serial = new KeyedSerializer();
+  readonly #serial: KeyedSerializer;
   #inFlight = 0;
 
   constructor(components: IntakeComponents, options: IntakeOptions = {}) {
     this.#c = components;
+    this.#serial = components.serializer ?? new KeyedSerializer();
     this.#maxInFlight = options.maxInFlight ?? 1024;
     this.#retryAfterMs = options.retryAfterMs ?? 200;
   }
@@ -168,7 +177,7 @@ export class Intake {
   }
 
   async #take(m: AcceptedMessage): Promise<IntakeResult> {
-    const { store, committer } = this.#c;
+    const { store } = this.#c;
     const { sender, messageId, caseId } = m.header;
     const digest = Buffer.from(m.receiptDigest).toString("hex");
     const inboxKey = storeKeys.inbox.key(sender, messageId);
@@ -214,13 +223,19 @@ export class Intake {
     } else {
       ops.push(...(await this.#c.apply(m, store)));
     }
-    const receipt = await this.#c.signReceipt(m, receivedAt);
+    let receipt: SignedReceipt;
+    try {
+      receipt = await this.#c.signReceipt(m, receivedAt);
+    } catch (err) {
+      this.#c.settled?.(m, false);
+      throw err;
+    }
     ops.push(
       { type: "put", key: inboxKey, value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied" } satisfies InboxRecord) },
       { type: "put", key: receiptKey, value: receipt.bytes },
     );
     // Durable before anyone hears "received": the receipt leaves only after this resolves.
-    await committer.commit(ops);
+    await this.#commit(m, ops);
     if (ordered && !held) await this.#releaseHeld(caseId, sender);
     return { receipt: receipt.bytes, receiptEnvelope: receipt.envelope, duplicate: false, held };
   }
@@ -244,6 +259,16 @@ export class Intake {
     return released;
   }
 
+  async #commit(m: AcceptedMessage, ops: BatchOp[]): Promise<void> {
+    try {
+      await this.#c.committer.commit(ops);
+    } catch (err) {
+      this.#c.settled?.(m, false);
+      throw err;
+    }
+    this.#c.settled?.(m, true);
+  }
+
   async #heldAt(caseId: string, sequence: number, sender: string): Promise<Uint8Array | undefined> {
     for await (const e of this.#c.store.iterate({ ...storeKeys.caseHeld.range(caseId, sequence, sender), limit: 1 })) return e.value;
     return undefined;
@@ -257,7 +282,7 @@ export class Intake {
    * {@link Intake.recover} resumes.
    */
   async #releaseHeld(caseId: string, sender: string): Promise<number> {
-    const { store, committer } = this.#c;
+    const { store } = this.#c;
     const seqKey = nextSeqKey(sender, caseId);
     let released = 0;
     for (;;) {
@@ -273,7 +298,7 @@ export class Intake {
         { type: "put", key: storeKeys.inbox.key(sender, header.messageId), value: json({ digest: h.digest, receivedAt: h.receivedAt, state: "applied" } satisfies InboxRecord) },
         { type: "put", key: seqKey, value: u64(next + 1) },
       );
-      await committer.commit(ops);
+      await this.#commit({ header, body, signer: h.signer, receiptDigest: Buffer.from(h.digest, "hex") }, ops);
       released++;
     }
   }

@@ -1,6 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TongbanError, clientCredentials, createGrpcClient, type GrpcClient } from "@tongban/sdk";
-import { EnvelopeSchema, FederationService } from "@tongban/sdk/gen";
+import { EnvelopeSchema, FederationService, type Envelope } from "@tongban/sdk/gen";
 import type { Sender } from "./outbox.js";
 
 /** How to reach partner nodes over mutual TLS. */
@@ -13,6 +13,12 @@ export interface GrpcSenderOptions {
   /** Partner node id → "host:port". */
   readonly addresses: (nodeId: string) => string | undefined;
   readonly timeoutMs?: number;
+  /**
+   * Runs before each delivery on the destination's channel — the node pushes
+   * the materials a submission names (PutMaterial) here, so they are at the
+   * partner before the message that needs them.
+   */
+  readonly prepare?: (client: GrpcClient<typeof FederationService>, destination: string, envelope: Envelope) => Promise<void>;
 }
 
 /**
@@ -38,7 +44,10 @@ export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void
     return c;
   };
   const send = async (destination: string, envelope: Uint8Array): Promise<Uint8Array> => {
-    const res = await clientFor(destination).deliver({ envelope: fromBinary(EnvelopeSchema, envelope) });
+    const client = clientFor(destination);
+    const decoded = fromBinary(EnvelopeSchema, envelope);
+    await options.prepare?.(client, destination, decoded);
+    const res = await client.deliver({ envelope: decoded });
     if (res.receipt === undefined) throw new TongbanError("RECEIPT_INVALID", "the partner answered without a receipt");
     return toBinary(EnvelopeSchema, res.receipt);
   };

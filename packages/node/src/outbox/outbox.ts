@@ -120,6 +120,8 @@ export class Outbox {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #stopped = true;
+  #again = false;
+  #loop: (() => void) | undefined;
 
   constructor(components: OutboxComponents) {
     this.#c = components;
@@ -225,18 +227,33 @@ export class Outbox {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Runs {@link tick} every `intervalMs` until {@link stop}. */
+  /** Runs {@link tick} every `intervalMs` until {@link stop}; {@link poke} runs one sooner. */
   start(intervalMs = 250): void {
     if (!this.#stopped) return;
     this.#stopped = false;
     const loop = () => {
+      this.#timer = undefined;
       if (this.#stopped) return;
+      this.#again = false;
       this.#running = this.tick().catch(() => 0);
       void this.#running.then(() => {
-        if (!this.#stopped) this.#timer = setTimeout(loop, intervalMs);
+        this.#running = undefined;
+        if (!this.#stopped) this.#timer = setTimeout(loop, this.#again ? 0 : intervalMs);
       });
     };
+    this.#loop = loop;
     loop();
+  }
+
+  /** Something was enqueued: run a dispatch round now rather than at the next interval. */
+  poke(): void {
+    if (this.#stopped || this.#loop === undefined) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#loop();
   }
 
   /** Stops the loop after the round in progress. */

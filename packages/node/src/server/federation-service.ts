@@ -2,7 +2,10 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TongbanError, type ServiceImpl, type TrustStore } from "@tongban/sdk";
 import { EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
+import { readCase } from "../handlers/case-effects.js";
+import type { MaterialStore } from "../handlers/materials.js";
 import type { Intake } from "../inbox/intake.js";
+import type { Store } from "../store/types.js";
 import { NODE_SOFTWARE } from "../software.js";
 
 /** What the federation service is built from. */
@@ -13,6 +16,9 @@ export interface FederationServiceDeps {
   readonly trust: TrustStore;
   readonly suites?: readonly string[];
   readonly now?: () => Date;
+  /** Serves PutMaterial/FetchMaterial when given (with the store to check case partners). */
+  readonly materials?: MaterialStore;
+  readonly store?: Store;
 }
 
 /**
@@ -34,6 +40,28 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
       // signature bytes are exactly those received, and nothing is encoded twice.
       const result = await deps.intake.deliver(req.envelope, { nodeId: peer });
       return { receipt: result.receiptEnvelope ?? fromBinary(EnvelopeSchema, result.receipt) };
+    },
+    async putMaterial(requests, ctx) {
+      const materials = deps.materials;
+      if (materials === undefined) throw new TongbanError("UNIMPLEMENTED", "this node does not take materials");
+      const cert = ctx.peer.certificate;
+      if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
+      deps.trust.verifyPeerCertificate(cert, now());
+      const info = await materials.put(requests);
+      return { digest: Buffer.from(info.digest, "hex"), size: BigInt(info.size), alreadyPresent: info.alreadyPresent };
+    },
+    async *fetchMaterial(req, ctx) {
+      const materials = deps.materials;
+      if (materials === undefined || deps.store === undefined) throw new TongbanError("UNIMPLEMENTED", "this node does not serve materials");
+      const cert = ctx.peer.certificate;
+      if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
+      const peer = deps.trust.verifyPeerCertificate(cert, now());
+      // Only the partner of the case may read its materials.
+      const record = await readCase(deps.store, req.caseId);
+      if (record === undefined || record.partner !== peer) throw new TongbanError("AUTH_NOT_ALLOWED", `${peer} is not a party to case ${req.caseId}`, { details: { caseId: req.caseId } });
+      for await (const c of materials.read(req.digest, Number(req.offset))) {
+        yield { offset: BigInt(c.offset), data: c.data, totalSize: BigInt(c.totalSize) };
+      }
     },
     async getNodeInfo() {
       const region = deps.nodeId.split(".")[1] ?? "";

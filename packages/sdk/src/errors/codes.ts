@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   CASE_SEQUENCE_CONFLICT: { grpc: "ALREADY_EXISTS", summary: "another message from the sender already took this per-case sequence number" },
   CASE_MATERIAL_MISSING: { grpc: "FAILED_PRECONDITION", summary: "a material named by digest has not been received" },
   CASE_MATERIAL_DIGEST_MISMATCH: { grpc: "DATA_LOSS", summary: "material content does not match its digest" },
+  CASE_FORM_INCOMPLETE: { grpc: "INVALID_ARGUMENT", summary: "the application form lacks fields the handling site needs, or a value cannot be translated" },
   JOINT_PLAN_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a joint case plan is not a valid DAG or names unknown tasks" },
   CALENDAR_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a holiday calendar file is malformed or does not cover the dates asked" },
 

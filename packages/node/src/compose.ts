@@ -1,0 +1,265 @@
+/**
+ * Builds the protocol services of a node on its real components (see
+ * `openNode`'s `compose`): the intake behind FederationService, the outbox
+ * dispatcher, the case desk behind PlatformService, the event log and the
+ * deadline watch. docs/node.md describes what each does.
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import {
+  Calendar,
+  DeadlineClock,
+  certificateDer,
+  keyIdOf,
+  loadChinaCalendar,
+  loadTablesFromDirectory,
+  nodeIdOf,
+  verifyEnvelope,
+  type EnvelopeSigner,
+  type MappingRegistry,
+} from "@tongban/sdk";
+import { CaseState } from "@tongban/sdk/gen";
+import { fromBinary } from "@bufbuild/protobuf";
+import { HeaderSchema } from "@tongban/sdk/gen";
+import { CaseDesk, materialsBefore } from "./handlers/case-desk.js";
+import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
+import { EventLog, type NodeEvent } from "./handlers/events.js";
+import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
+import { agreementAuthorizer } from "./inbox/agreement-authorizer.js";
+import { Intake } from "./inbox/intake.js";
+import { KeyedSerializer } from "./inbox/keyed-serializer.js";
+import { receiptSignerFor, verifierFor, type NodeIdentity } from "./inbox/sdk-adapters.js";
+import type { NodeComponents, NodeService, OpenedNodeParts } from "./node.js";
+import { grpcSender } from "./outbox/grpc-sender.js";
+import { Outbox, type Sender } from "./outbox/outbox.js";
+import { RetrySchedule } from "./outbox/retry-schedule.js";
+import { federationService } from "./server/federation-service.js";
+import { platformService } from "./server/platform-service.js";
+import { storeKeys } from "./store/keys.js";
+import { GroupCommitter } from "./store/group-committer.js";
+
+/** Options of {@link composeNode}. */
+export interface ComposeOptions {
+  /** How often the outbox looks for due messages, in ms (default 250; enqueues also wake it). */
+  readonly outboxIntervalMs?: number;
+  /** How often deadlines are checked for yellow and red, in ms (default 60 000). */
+  readonly deadlineIntervalMs?: number;
+  /** Replaces the gRPC sender (tests). */
+  readonly sender?: Sender;
+}
+
+/** What {@link composeNode} built, for tests and tools. */
+export interface ComposedNode extends Pick<NodeComponents, "federation" | "platform" | "services"> {
+  readonly intake: Intake;
+  readonly outbox: Outbox;
+  readonly desk: CaseDesk;
+  readonly events: EventLog;
+  readonly materials: MaterialStore;
+  readonly registry: MappingRegistry | undefined;
+  /** Runs one deadline check now; returns the events it raised. */
+  checkDeadlines(): Promise<NodeEvent[]>;
+}
+
+const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const dec = new TextDecoder();
+
+/** Builds intake, outbox, case desk, event log and the two services of a node. */
+export async function composeNode(parts: OpenedNodeParts, options: ComposeOptions = {}): Promise<ComposedNode> {
+  const { config, store, trust, logger, metrics, clock } = parts;
+  const [signCert, signKey, tlsCert, tlsKey, anchor] = await Promise.all(
+    [config.signing.cert, config.signing.key, config.federation.tlsCert, config.federation.tlsKey, config.trust.anchor].map((f) => readFile(f, "utf8")),
+  ) as [string, string, string, string, string];
+  const signer: EnvelopeSigner = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
+  const identity: NodeIdentity = { nodeId: config.nodeId, signer, decryptionKey: createPrivateKey(tlsKey) };
+
+  // Partners' TLS keys: their personal-data bodies are encrypted to them.
+  const encryptionKeys = new Map<string, KeyObject>();
+  for (const peer of config.peers) {
+    for (const file of peer.certificates) {
+      const cert = new X509Certificate(await readFile(file, "utf8"));
+      if (nodeIdOf(cert) === peer.nodeId && Array.isArray(cert.keyUsage) && cert.keyUsage.includes(SERVER_AUTH)) encryptionKeys.set(peer.nodeId, cert.publicKey);
+    }
+  }
+
+  const registry = config.mapping.tablesDir === undefined ? undefined : loadTablesFromDirectory(config.mapping.tablesDir);
+  if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
+  const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
+
+  const committer = new GroupCommitter(store);
+  const events = new EventLog(store);
+  await events.open();
+  const materials = new MaterialStore(store);
+  const serializer = new KeyedSerializer();
+  const emit = async (init: Parameters<EventLog["ops"]>[0]): Promise<NodeEvent> => {
+    const { event, op } = events.ops(init, clock());
+    try {
+      await committer.commit([op]);
+    } finally {
+      events.settle([event]);
+    }
+    return event;
+  };
+
+  const grpc =
+    options.sender === undefined
+      ? grpcSender({
+          ca: anchor,
+          cert: tlsCert,
+          key: tlsKey,
+          addresses: (id) => config.peers.find((p) => p.nodeId === id)?.address,
+          timeoutMs: 30_000,
+          async prepare(client, _destination, envelope) {
+            const header = fromBinary(HeaderSchema, envelope.header);
+            for (const hex of await materialsBefore(store, header.messageId)) {
+              const digest = Buffer.from(hex, "hex");
+              const info = await materials.info(digest);
+              if (info === undefined) continue;
+              async function* chunks() {
+                let sent = false;
+                for await (const c of materials.read(digest)) {
+                  for (let at = 0; at < c.data.length; at += MATERIAL_CHUNK_BYTES) {
+                    sent = true;
+                    yield { caseId: header.caseId, digest, digestAlgorithm: "sha256", totalSize: BigInt(info!.size), offset: BigInt(c.offset + at), data: c.data.subarray(at, at + MATERIAL_CHUNK_BYTES) };
+                  }
+                }
+                if (!sent) yield { caseId: header.caseId, digest, digestAlgorithm: "sha256", totalSize: 0n, offset: 0n, data: new Uint8Array() };
+              }
+              await client.putMaterial(chunks());
+            }
+          },
+        })
+      : undefined;
+  const send: Sender = options.sender ?? grpc!;
+
+  let desk: CaseDesk | undefined;
+  const outbox = new Outbox({
+    store,
+    committer,
+    send,
+    verifyReceipt: (bytes) => verifyEnvelope(bytes, { self: config.nodeId, resolver: trust }),
+    schedule: new RetrySchedule(config.retry.policy, config.retry.perDestination as Record<string, Partial<typeof config.retry.policy>>),
+    onEvent: (e) => {
+      metrics.deliveryAttemptsTotal.inc({ destination: e.destination, result: e.type.slice("outbox.".length) });
+      if (e.type === "outbox.acknowledged") {
+        void outbox.status(e.messageId).then((r) => (r === undefined || r.caseId === "" ? undefined : desk?.delivered(r.caseId, e.messageId))).catch((err: unknown) => logger.error({ err, messageId: e.messageId }, "recording delivery failed"));
+        return;
+      }
+      if (e.type === "outbox.failed" || e.type === "outbox.rejected") {
+        metrics.alertsTotal.inc({ kind: e.type });
+        logger.error({ messageId: e.messageId, destination: e.destination, attempts: e.attempts, error: e.error }, e.type === "outbox.failed" ? "delivery failed for good: the partner did not take the message before the final deadline" : "the partner rejected the message");
+        void outbox
+          .status(e.messageId)
+          .then((r) => emit({ type: e.type, alert: true, messageId: e.messageId, partner: e.destination, ...(r?.caseId ? { caseId: r.caseId } : {}), detail: { attempts: e.attempts, ...(e.error === undefined ? {} : { error: e.error }) } }))
+          .catch((err: unknown) => logger.error({ err }, "writing an alert event failed"));
+      } else if (e.type === "outbox.retry") {
+        logger.warn({ messageId: e.messageId, destination: e.destination, attempts: e.attempts, error: e.error }, "delivery will be retried");
+      }
+    },
+  });
+
+  const effects = caseEffects({
+    selfNodeId: config.nodeId,
+    calendar,
+    events,
+    now: clock,
+    workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
+  });
+  const intake = new Intake(
+    {
+      store,
+      committer,
+      verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }),
+      signReceipt: receiptSignerFor(identity),
+      apply: effects,
+      ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
+      serializer,
+      now: clock,
+      settled: (m) => effects.settle(`${m.header.sender} ${m.header.messageId}`),
+    },
+    { maxInFlight: config.limits.maxInFlight },
+  );
+  desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
+
+  /** Raises `deadline.yellow` / `deadline.red` once per level change for open cases with a running clock. */
+  const checkDeadlines = async (): Promise<NodeEvent[]> => {
+    const raised: NodeEvent[] = [];
+    const now = clock();
+    for await (const e of store.iterate(storeKeys.case.range())) {
+      const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
+      if (r.deadline === undefined || r.role !== "handling") continue;
+      const s = r.snapshot.state;
+      if (s === CaseState.DECIDED || s === CaseState.RESULT_SENT || s === CaseState.RESULT_DELIVERED || s === CaseState.ARCHIVED || s === CaseState.REFUSED || s === CaseState.WITHDRAWN) continue;
+      const caseId = r.snapshot.caseId;
+      await serializer.run(`case\u0000${caseId}`, async () => {
+        const fresh = (await desk!.get(caseId)) ?? r;
+        if (fresh.deadline === undefined) return;
+        const status = DeadlineClock.fromJSON(calendar, fresh.deadline).status(now);
+        const level = status.level;
+        if (level === fresh.deadlineLevel || level === "stopped" || level === "green") return;
+        const { event, op } = events.ops({ type: `deadline.${level}`, caseId, partner: fresh.partner, alert: level === "red", detail: { dueAt: status.dueAt.toISOString(), remainingWorkingDays: status.remainingWorkingDays } }, now);
+        try {
+          await committer.commit([op, ...caseOps({ ...fresh, deadlineLevel: level })]);
+        } finally {
+          events.settle([event]);
+        }
+        metrics.deadlineWarningsTotal.inc({ level });
+        if (level === "red") metrics.alertsTotal.inc({ kind: "deadline.red" });
+        raised.push(event);
+      });
+    }
+    return raised;
+  };
+
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const services: NodeService[] = [
+    { name: "group-committer", stop: () => committer.close() },
+    { name: "sender", stop: () => grpc?.close() },
+    {
+      name: "intake",
+      async start() {
+        const released = await intake.recover();
+        if (released > 0) logger.info({ released }, "released held messages after restart");
+      },
+      stop() {},
+    },
+    {
+      name: "outbox",
+      async start() {
+        const reset = await outbox.recover();
+        if (reset > 0) logger.info({ reset }, "outbox: messages in flight at the last stop will be sent again");
+        outbox.start(options.outboxIntervalMs ?? 250);
+      },
+      stop: () => outbox.stop(),
+    },
+    {
+      name: "deadlines",
+      start() {
+        const tick = () => {
+          void checkDeadlines()
+            .catch((err: unknown) => logger.error({ err }, "deadline check failed"))
+            .finally(() => {
+              deadlineTimer = setTimeout(tick, options.deadlineIntervalMs ?? 60_000);
+              deadlineTimer.unref();
+            });
+        };
+        tick();
+      },
+      stop() {
+        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+      },
+    },
+  ];
+
+  return {
+    federation: federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] }),
+    platform: platformService({ nodeId: config.nodeId, desk, outbox, materials, events, registry: () => registry, calendar, now: clock }),
+    services,
+    intake,
+    outbox,
+    desk,
+    events,
+    materials,
+    registry,
+    checkDeadlines,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * End to end over real mutual-TLS gRPC, with LevelDB on disk: three
+ * reference nodes (青浦, 吴江, 嘉善) started from their own directories,
+ * driven only through their PlatformService, as a city platform would.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TongbanError, TrustStore, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ApplicationSubmissionSchema, CaseState, DeliveryMethod, DecisionOutcome, EvaluationRating, HandlingMode, IdentityDocumentType, MessageStatus, MessageType, RefusalReason, type CaseView } from "@tongban/sdk/gen";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalFederation, type LocalFederation } from "./local-federation.js";
+
+const QINGPU = "cn.310118.qingpu";
+const WUJIANG = "cn.320509.wujiang";
+const JIASHAN = "cn.330421.jiashan";
+const TABLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
+
+let dir: string;
+let fed: LocalFederation;
+const platform = (id: string): PlatformClient => fed.node(id).platform!;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const stateOf = async (node: string, caseId: string, state: CaseState) =>
+  until(`${node} case ${caseId} at ${CaseState[state]}`, async () => {
+    const { view } = await platform(node).getCase({ caseId });
+    return view?.state === state ? view : undefined;
+  });
+
+async function upload(node: string, text: string): Promise<{ digest: Uint8Array; size: bigint }> {
+  const data = new TextEncoder().encode(text);
+  const digest = createHash("sha256").update(data).digest();
+  async function* chunks() {
+    for (let at = 0; at < data.length; at += 7) yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: BigInt(at), data: data.subarray(at, at + 7) };
+  }
+  const res = await platform(node).uploadMaterial(chunks());
+  return { digest: res.digest, size: res.size };
+}
+
+/** 张三 of 吴江 at 青浦's window: 补领结婚证 with its three materials, form in 青浦's field names. */
+async function application(at: string, mode = HandlingMode.REMOTE_RECEIPT) {
+  const materials = [];
+  for (const [code, name] of [["M001", "居民身份证"], ["M002", "户口本"], ["M003", "双人合影照片"]] as const) {
+    const m = await upload(at, `${name} of 张三 (${code}) ${Math.random()}`);
+    materials.push({ materialId: code, name, nationalCode: code, mediaType: "application/pdf", size: m.size, digest: m.digest, digestAlgorithm: "sha256" });
+  }
+  return {
+    mode,
+    item: { receivingCode: "11310118310118012U000TB00000101" },
+    applicant: { name: "张三", idType: IdentityDocumentType.RESIDENT_ID, idNumber: "11010519491231002X", phone: "13800000000" },
+    form: [
+      { name: "申请人姓名", value: "张三" },
+      { name: "出生日期", value: "19491231" },
+      { name: "性别", value: "男" },
+      { name: "联系地址", value: "江苏省|苏州市|吴江区中山南路1号" },
+    ],
+    materials,
+    delivery: { method: DeliveryMethod.POST, postalAddress: "上海市青浦区", recipientName: "张三", recipientPhone: "13800000000" },
+  };
+}
+
+async function submit(mode = HandlingMode.REMOTE_RECEIPT): Promise<CaseView> {
+  const { view } = await platform(QINGPU).submitApplication({ requestId: `req-${Math.random()}`, handlingNode: WUJIANG, application: await application(QINGPU, mode) });
+  return view!;
+}
+const act = async (node: string, caseId: string, action: NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>) =>
+  (await platform(node).actOnCase({ caseId, requestId: `act-${Math.random()}`, action })).view!;
+
+/** Every message this node sent for the case was acknowledged with a receipt signed by the partner, binding it. */
+async function expectReceipts(node: string, partner: string, view: CaseView): Promise<number> {
+  const own = view.timeline.filter((t) => t.site === node && t.messageId !== "");
+  const ids = [...new Set(own.map((t) => t.messageId))];
+  for (const messageId of ids) {
+    const s = await until(`receipt of ${messageId}`, async () => {
+      const r = await platform(node).getMessageStatus({ messageId });
+      return r.status === MessageStatus.ACKNOWLEDGED ? r : undefined;
+    });
+    expect(s.receipt).toBeDefined();
+    const v = await verifyEnvelope(s.receipt!, { self: node, resolver: trustOf() });
+    expect(v.signer.nodeId).toBe(partner);
+    expect(v.body?.kind.case).toBe("technicalReceipt");
+    if (v.body?.kind.case === "technicalReceipt") expect(v.body.kind.value.receivedMessageId).toBe(messageId);
+  }
+  return ids.length;
+}
+let trustOf: () => TrustStore;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tongban-e2e-"));
+  fed = await startLocalFederation({
+    dir,
+    tablesDir: TABLES,
+    nodes: [
+      { nodeId: QINGPU, label: "青浦" },
+      { nodeId: WUJIANG, label: "吴江", signingAlgorithm: "EdDSA" },
+      { nodeId: JIASHAN, label: "嘉善" },
+    ],
+    retry: { baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 400, deadlineMs: 6_000 },
+    compose: { outboxIntervalMs: 50 },
+  });
+  trustOf = () => {
+    const t = new TrustStore({ anchor: fed.root.certificatePem });
+    for (const n of fed.nodes.values()) t.addCertificate(n.certificates.signing.certificatePem);
+    return t;
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await fed?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("remote receipt (异地代收代办) across three real nodes", () => {
+  it("goes through a correction loop to the result delivered, with the same final state on both nodes and receipts for every message", async () => {
+    const submitted = await submit();
+    expect(submitted.state).toBe(CaseState.FORWARDED);
+    expect(submitted.tables.length).toBeGreaterThanOrEqual(3); // catalog, both implementation lists, agreements
+    const caseId = submitted.caseId;
+    const atWujiang = await stateOf(WUJIANG, caseId, CaseState.DELIVERED);
+    expect(atWujiang.role).toBe("handling");
+    expect(atWujiang.item?.handlingCode).toBe("11320509320509017Y000TB00000101");
+    expect(atWujiang.tables.map((t) => t.version)).toEqual(submitted.tables.map((t) => t.version));
+    // The materials arrived at 吴江 before the case: 吴江 can fetch them over its own store.
+    const composed = fed.node(WUJIANG).composed!;
+    const stored = fromBinary(ApplicationSubmissionSchema, Buffer.from((await composed.desk.get(caseId))!.submission!, "base64"));
+    expect(stored.materials).toHaveLength(3);
+    for (const m of stored.materials) expect(await composed.materials.has(m.digest)).toBe(true);
+    expect(stored.form.map((f) => f.name)).toEqual(["姓名", "出生年月日", "性别代码", "省份", "城市", "详细地址"]); // 吴江's own field names
+    await stateOf(QINGPU, caseId, CaseState.DELIVERED);
+
+    await act(WUJIANG, caseId, { kind: { case: "correctionRequest", value: { items: [{ target: "M003", targetKind: "material", reason: "照片不清晰" }], note: "请补正合影照片" } } });
+    await stateOf(QINGPU, caseId, CaseState.CORRECTION_REQUESTED);
+    const photo = await upload(QINGPU, "a clearer photo");
+    await act(QINGPU, caseId, { kind: { case: "correctionResponse", value: { materials: [{ materialId: "M003", name: "双人合影照片", nationalCode: "M003", size: photo.size, digest: photo.digest, digestAlgorithm: "sha256" }], note: "已补正" } } });
+    await stateOf(WUJIANG, caseId, CaseState.CORRECTED);
+    expect(await composed.materials.has(photo.digest)).toBe(true);
+
+    await act(WUJIANG, caseId, { kind: { case: "acceptance", value: { caseNumber: "", promisedWorkingDays: 1 } } });
+    const accepted = await stateOf(WUJIANG, caseId, CaseState.ACCEPTED);
+    expect(accepted.deadline?.workingDays).toBe(1);
+    await act(WUJIANG, caseId, { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED, summary: "准予补领" } } });
+    await act(WUJIANG, caseId, { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.POST, note: "结婚证已制证" } } });
+    await stateOf(QINGPU, caseId, CaseState.RESULT_SENT);
+    await act(QINGPU, caseId, { kind: { case: "deliveryConfirmation", value: { method: DeliveryMethod.POST, carrier: "EMS", waybillNumber: "EMS1234567890" } } });
+    await act(QINGPU, caseId, { kind: { case: "evaluation", value: { rating: EvaluationRating.VERY_SATISFIED, comment: "很方便" } } });
+
+    const endQ = await stateOf(QINGPU, caseId, CaseState.RESULT_DELIVERED);
+    const endW = await stateOf(WUJIANG, caseId, CaseState.RESULT_DELIVERED);
+    await until("evaluation at 吴江", async () => ((await platform(WUJIANG).getCase({ caseId })).view?.timeline.some((t) => t.note === "很方便") ? true : undefined));
+    expect(endQ.timeline.some((t) => t.note === "EMS1234567890")).toBe(true);
+    expect(await expectReceipts(QINGPU, WUJIANG, endQ)).toBe(4); // submission, correction, delivery confirmation, evaluation
+    expect(await expectReceipts(WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result
+  });
+
+  it("a refusal ends the case REFUSED on both nodes", async () => {
+    const { caseId } = await submit();
+    await stateOf(WUJIANG, caseId, CaseState.DELIVERED);
+    await act(WUJIANG, caseId, { kind: { case: "refusal", value: { reason: RefusalReason.NOT_IN_SCOPE, explanation: "不属于本机关职权范围" } } });
+    const q = await stateOf(QINGPU, caseId, CaseState.REFUSED);
+    expect(q.timeline.at(-1)?.note).toBe("不属于本机关职权范围");
+    await stateOf(WUJIANG, caseId, CaseState.REFUSED);
+    // Nothing may follow a refusal but the evaluation.
+    await expect(act(WUJIANG, caseId, { kind: { case: "acceptance", value: {} } })).rejects.toMatchObject({ code: "CASE_INVALID_TRANSITION" });
+  });
+
+  it("a withdrawal by the applicant ends the case WITHDRAWN on both nodes", async () => {
+    const { caseId } = await submit();
+    await stateOf(WUJIANG, caseId, CaseState.DELIVERED);
+    await act(WUJIANG, caseId, { kind: { case: "acceptance", value: {} } });
+    await stateOf(QINGPU, caseId, CaseState.ACCEPTED);
+    await act(QINGPU, caseId, { kind: { case: "withdrawal", value: { reason: "申请人撤回" } } });
+    await stateOf(WUJIANG, caseId, CaseState.WITHDRAWN);
+    const q = await stateOf(QINGPU, caseId, CaseState.WITHDRAWN);
+    await expectReceipts(QINGPU, WUJIANG, q);
+  });
+
+  it("full online (全程网办): submitted through 青浦's platform, handled at 吴江, result delivered electronically", async () => {
+    const submitted = await submit(HandlingMode.FULL_ONLINE);
+    expect(submitted.state).toBe(CaseState.SUBMITTED);
+    const { caseId } = submitted;
+    await stateOf(WUJIANG, caseId, CaseState.DELIVERED);
+    await act(WUJIANG, caseId, { kind: { case: "acceptance", value: {} } });
+    await act(WUJIANG, caseId, { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } });
+    await act(WUJIANG, caseId, { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.ELECTRONIC } } });
+    await act(WUJIANG, caseId, { kind: { case: "deliveryConfirmation", value: { method: DeliveryMethod.ELECTRONIC, electronicChannel: "随申办" } } });
+    await stateOf(QINGPU, caseId, CaseState.RESULT_DELIVERED);
+    await stateOf(WUJIANG, caseId, CaseState.RESULT_DELIVERED);
+  });
+
+  it("refuses bad submissions with codes and keeps nothing", async () => {
+    const code = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TongbanError ? e.code : String(e)));
+    const good = await application(QINGPU);
+    const { cases: before } = await platform(QINGPU).listCases({ pageSize: 500 });
+    expect(await code(platform(QINGPU).submitApplication({ requestId: "bad-1", handlingNode: WUJIANG, application: { ...good, materials: good.materials.slice(0, 2) } }))).toBe("CASE_MATERIAL_MISSING");
+    expect(await code(platform(QINGPU).submitApplication({ requestId: "bad-2", handlingNode: WUJIANG, application: { ...good, form: good.form.slice(1) } }))).toBe("CASE_FORM_INCOMPLETE");
+    expect(await code(platform(QINGPU).submitApplication({ requestId: "bad-3", handlingNode: WUJIANG, application: { ...good, applicant: { ...good.applicant, idNumber: "110105194912310021" } } }))).toBe("IDENTIFIER_INVALID");
+    expect(await code(platform(QINGPU).submitApplication({ requestId: "bad-4", handlingNode: WUJIANG, application: { ...good, item: { receivingCode: "NO-SUCH-ITEM" } } }))).toBe("GAP_ITEM_UNKNOWN");
+    const { cases: after } = await platform(QINGPU).listCases({ pageSize: 500 });
+    expect(after.length).toBe(before.length);
+    // The same request id twice is one case.
+    const a = await platform(QINGPU).submitApplication({ requestId: "same-request", handlingNode: WUJIANG, application: good });
+    const b = await platform(QINGPU).submitApplication({ requestId: "same-request", handlingNode: WUJIANG, application: good });
+    expect(b.view?.caseId).toBe(a.view?.caseId);
+  });
+
+  it("streams case events to the platform (WatchEvents) from a cursor", async () => {
+    const { caseId } = await submit();
+    const seen: string[] = [];
+    const controller = new AbortController();
+    for await (const e of platform(QINGPU).watchEvents({ after: "" }, { signal: controller.signal })) {
+      if (e.caseId === caseId) seen.push(`${e.type}:${(JSON.parse(e.dataJson) as { state?: string }).state ?? ""}`);
+      if (seen.includes("case.state:DELIVERED")) break;
+    }
+    expect(seen).toEqual(["case.opened:RECEIVED", "case.state:CHECKED", "case.state:FORWARDED", "case.state:DELIVERED"]);
+  });
+});
+
+describe("delivery when a partner is offline", () => {
+  it("queues while 吴江 is down and delivers everything in per-case order when it is back", async () => {
+    await fed.stopNode(WUJIANG);
+    const { caseId } = await platform(QINGPU).submitApplication({ requestId: `offline-${Math.random()}`, handlingNode: WUJIANG, application: await application(QINGPU) }).then((r) => r.view!);
+    await act(QINGPU, caseId, { kind: { case: "statusUpdate", value: { state: CaseState.FORWARDED, note: "材料原件已寄出" } } });
+    await act(QINGPU, caseId, { kind: { case: "withdrawal", value: { reason: "申请人撤回" } } });
+    const view = (await platform(QINGPU).getCase({ caseId })).view!;
+    const withdrawalId = view.timeline.at(-1)!.messageId;
+    const submissionId = view.timeline.find((t) => t.messageId !== "")!.messageId;
+    await until("a failed first attempt", async () => {
+      const s = await platform(QINGPU).getMessageStatus({ messageId: submissionId });
+      return s.attempts >= 1 && s.status === MessageStatus.RETRY_WAIT ? s : undefined;
+    });
+    await fed.startNode(WUJIANG);
+    const w = await stateOf(WUJIANG, caseId, CaseState.WITHDRAWN);
+    // Submission, status update, withdrawal: applied in the order sent.
+    expect(w.timeline.map((t) => MessageType[t.messageType])).toEqual(["APPLICATION_SUBMISSION", "STATUS_UPDATE", "WITHDRAWAL"]);
+    await until("withdrawal acknowledged", async () => ((await platform(QINGPU).getMessageStatus({ messageId: withdrawalId })).status === MessageStatus.ACKNOWLEDGED ? true : undefined));
+  }, 30_000);
+
+  it("a partner that never comes back: the message ends FAILED with an alert event", async () => {
+    await fed.stopNode(JIASHAN);
+    const app = await application(QINGPU);
+    const { view } = await platform(QINGPU).submitApplication({ requestId: `never-${Math.random()}`, handlingNode: JIASHAN, application: { ...app } });
+    const messageId = view!.timeline.at(-1)!.messageId;
+    const failed = await until("FAILED", async () => {
+      const s = await platform(QINGPU).getMessageStatus({ messageId });
+      return s.status === MessageStatus.FAILED ? s : undefined;
+    }, 20_000);
+    expect(failed.attempts).toBeGreaterThan(1);
+    expect(failed.lastError).toMatch(/TRANSPORT_UNAVAILABLE|DELIVERY_FAILED/);
+    const alert = await until("outbox.failed event", async () => {
+      for await (const e of fed.node(QINGPU).composed!.events.read(-1, 100_000)) if (e.type === "outbox.failed" && e.messageId === messageId) return e;
+      return undefined;
+    });
+    expect(alert).toMatchObject({ alert: true, partner: JIASHAN, caseId: view!.caseId });
+  }, 30_000);
+});

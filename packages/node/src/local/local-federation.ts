@@ -1,0 +1,165 @@
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { DestinationStream } from "pino";
+import { createFederationRoot, createPlatformClient, type FederationRoot, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
+import { composeNode, type ComposeOptions, type ComposedNode } from "../compose.js";
+import { NODE_DIR_LAYOUT } from "../config/default-node-config.js";
+import type { LogLevel, NodeConfig } from "../config/types.js";
+import { openNode, type TongbanNode } from "../node.js";
+import type { RetryPolicy } from "../outbox/retry-schedule.js";
+import { initNodeDirectory } from "./node-directory.js";
+
+/** One node of a local federation. */
+export interface LocalNodeSpec {
+  readonly nodeId: string;
+  /** A short name for output (e.g. 青浦). */
+  readonly label?: string;
+  readonly signingAlgorithm?: "ES256" | "EdDSA";
+}
+
+/** Options of {@link startLocalFederation}. */
+export interface LocalFederationOptions {
+  /** Where node directories go, one per node id (absolute). */
+  readonly dir: string;
+  readonly nodes: readonly LocalNodeSpec[];
+  /** Mapping tables every node loads. */
+  readonly tablesDir?: string;
+  readonly calendar?: string;
+  readonly logLevel?: LogLevel;
+  /** Where node logs go (default: discarded unless logLevel is set, then stderr). */
+  readonly logDestination?: DestinationStream;
+  /** Retry policy of every node (tests use short schedules). */
+  readonly retry?: Partial<RetryPolicy>;
+  readonly compose?: ComposeOptions;
+}
+
+/** A running node of the local federation, with a platform client logged in with its token. */
+export interface LocalNode {
+  readonly spec: LocalNodeSpec;
+  readonly nodeId: string;
+  readonly label: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly config: NodeConfig;
+  readonly certificates: NodeCertificates;
+  readonly platformToken: string;
+  /** Set while the node runs. */
+  node: TongbanNode | undefined;
+  composed: ComposedNode | undefined;
+  platform: PlatformClient | undefined;
+}
+
+/** A federation of reference nodes on 127.0.0.1 with a throwaway root CA. */
+export interface LocalFederation {
+  readonly root: FederationRoot;
+  readonly nodes: ReadonlyMap<string, LocalNode>;
+  /** The node by id or label. */
+  node(idOrLabel: string): LocalNode;
+  /** Stops one node (graceful) — e.g. to show a partner going offline. */
+  stopNode(idOrLabel: string): Promise<void>;
+  /** Starts a stopped node again from its directory (same ports, same data). */
+  startNode(idOrLabel: string): Promise<void>;
+  /** Stops every node. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; loopback only). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a federation of real reference nodes on loopback: a throwaway
+ * federation root, one directory per node (`tongban node init` layout) with
+ * certificates, config and a platform token, every node listing the others
+ * as peers, LevelDB in each `data/`. The README demo and the end-to-end
+ * tests run on it.
+ */
+export async function startLocalFederation(options: LocalFederationOptions): Promise<LocalFederation> {
+  const root = await createFederationRoot({ name: "Tongban local federation root (throwaway)", validityDays: 30 });
+  const ports = new Map<string, { federation: number; platform: number }>();
+  for (const n of options.nodes) ports.set(n.nodeId, { federation: await freePort(), platform: await freePort() });
+  const nodes = new Map<string, LocalNode>();
+  // Certificates first, so every node's config can list its peers' certificates.
+  for (const spec of options.nodes) {
+    const dir = join(options.dir, spec.nodeId);
+    const p = ports.get(spec.nodeId)!;
+    const peers = options.nodes
+      .filter((o) => o.nodeId !== spec.nodeId)
+      .map((o) => ({
+        nodeId: o.nodeId,
+        address: `127.0.0.1:${ports.get(o.nodeId)!.federation}`,
+        certificates: [join(options.dir, o.nodeId, NODE_DIR_LAYOUT.tlsCert), join(options.dir, o.nodeId, NODE_DIR_LAYOUT.signingCert)],
+      }));
+    const init = await initNodeDirectory({
+      dir,
+      nodeId: spec.nodeId,
+      ca: root,
+      ...(spec.signingAlgorithm === undefined ? {} : { signingAlgorithm: spec.signingAlgorithm }),
+      federationListen: `127.0.0.1:${p.federation}`,
+      platformListen: `127.0.0.1:${p.platform}`,
+      ...(options.tablesDir === undefined ? {} : { tablesDir: options.tablesDir }),
+      ...(options.calendar === undefined ? {} : { calendar: options.calendar }),
+      peers,
+      adjust: (c) => ({
+        ...c,
+        log: { level: options.logLevel ?? "silent" },
+        retry: { ...c.retry, policy: { ...c.retry.policy, ...options.retry } },
+        shutdown: { graceMs: 2_000, drainDelayMs: 0 },
+      }),
+    });
+    nodes.set(spec.nodeId, { spec, nodeId: spec.nodeId, label: spec.label ?? spec.nodeId, dir, configFile: init.configFile, config: init.config, certificates: init.certificates, platformToken: init.platformToken, node: undefined, composed: undefined, platform: undefined });
+  }
+
+  const find = (key: string): LocalNode => {
+    const n = nodes.get(key) ?? [...nodes.values()].find((x) => x.label === key);
+    if (n === undefined) throw new TypeError(`no node ${key} in this federation`);
+    return n;
+  };
+  const startNode = async (key: string): Promise<void> => {
+    const n = find(key);
+    if (n.node !== undefined) return;
+    const node = await openNode(n.configFile, {
+      ...(options.logDestination === undefined ? {} : { logDestination: options.logDestination }),
+      compose: async (parts) => {
+        n.composed = await composeNode(parts, options.compose);
+        return n.composed;
+      },
+    });
+    await node.start();
+    n.node = node;
+    n.platform = createPlatformClient({ address: node.addresses!.platform, nodeId: n.nodeId, ca: root.certificatePem, token: n.platformToken, timeoutMs: 15_000 });
+  };
+  const stopNode = async (key: string): Promise<void> => {
+    const n = find(key);
+    n.platform?.close();
+    await n.node?.stop();
+    n.node = undefined;
+    n.composed = undefined;
+    n.platform = undefined;
+  };
+  try {
+    for (const spec of options.nodes) await startNode(spec.nodeId);
+  } catch (err) {
+    for (const spec of options.nodes) await stopNode(spec.nodeId).catch(() => undefined);
+    throw err;
+  }
+  return {
+    root,
+    nodes,
+    node: find,
+    stopNode,
+    startNode,
+    async stop() {
+      for (const n of nodes.values()) await stopNode(n.nodeId);
+    },
+  };
+}
