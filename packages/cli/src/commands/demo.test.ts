@@ -5,7 +5,7 @@ describe("tongban demo", () => {
   it("runs the remote-receipt exchange and every attack is refused with its code", async () => {
     let out = "";
     let err = "";
-    const code = await run(["--json", "demo"], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+    const code = await run(["--json", "demo", "envelope"], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
     expect(code).toBe(0);
     const result = JSON.parse(out) as { ok: boolean; steps: { what: string; outcome: string }[] };
     expect(result.ok).toBe(true);

@@ -1,9 +1,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import {
@@ -37,22 +35,8 @@ import {
   ReceiptStatus,
 } from "@tongban/sdk/gen";
 import { outputFor, type CommandRegistrar } from "../context.js";
+import { exampleTables, runFederationDemo } from "./demo-federation.js";
 import type { Output } from "../output.js";
-
-/**
- * The example mapping tables shipped in the repository (examples/mapping),
- * found by walking up from this module (it runs from src/ in tests and from
- * dist/ when built).
- */
-function exampleTables(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "examples", "mapping");
-    if (existsSync(join(candidate, "catalog.json"))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new TypeError("the demo needs the example mapping tables (examples/mapping in the Tongban repository)");
-}
 
 /** The three nodes of the Yangtze River Delta demonstration zone (长三角生态绿色一体化发展示范区). */
 const DELTA = [
@@ -76,9 +60,17 @@ interface Step {
  * the temporary directory is removed unless `--keep` is given.
  */
 export const demoCommand: CommandRegistrar = (program, ctx) => {
-  program
-    .command("demo")
-    .description("run the protocol demo on embedded defaults (throwaway CA, three delta nodes, a remote-receipt exchange)")
+  const demo = program.command("demo").description("run the demos on embedded defaults (throwaway CA, the three delta nodes)");
+  demo
+    .command("federation", { isDefault: true })
+    .description("three real nodes on 127.0.0.1 (mTLS, LevelDB): a remote-receipt case end to end, printed as a timeline (the default)")
+    .option("--keep", "keep the temporary directory with the CA, node directories and data")
+    .action(async (opts: { keep?: boolean }, cmd: Command) => {
+      await runFederationDemo(outputFor(cmd, ctx), opts.keep === true);
+    });
+  demo
+    .command("envelope")
+    .description("the envelope layer in one process: an encrypted submission, its signed receipt, and the attacks it refuses")
     .option("--keep", "keep the temporary directory with the CA, node keys and envelopes")
     .action(async (opts: { keep?: boolean }, cmd: Command) => {
       await runDemo(outputFor(cmd, ctx), opts.keep === true);

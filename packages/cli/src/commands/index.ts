@@ -3,6 +3,7 @@ import { demoCommand } from "./demo.js";
 import { envelopeCommand } from "./envelope.js";
 import { idCommand } from "./id.js";
 import { mappingCommand } from "./mapping.js";
+import { nodeCommand } from "./node.js";
 import { pkiCommand } from "./pki.js";
 import { sealCommand } from "./seal.js";
 
@@ -12,6 +13,7 @@ import { sealCommand } from "./seal.js";
  */
 export const commands: CommandRegistrar[] = [
   demoCommand,
+  nodeCommand,
   pkiCommand,
   envelopeCommand,
   idCommand,

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { run } from "../program.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tongban-cli-node-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function tongban(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await run(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe("tongban node", () => {
+  it("init writes a node directory that check accepts; a broken config is reported with its field", async () => {
+    const init = await tongban("--json", "node", "init", "--node-id", "cn.310118.qingpu", "--dir", join(dir, "qingpu"), "--new-federation", "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(init.code, init.err).toBe(0);
+    const made = JSON.parse(init.out) as { platformToken: string; config: string };
+    expect(made.platformToken).toMatch(/^tbp_/);
+    const yaml = readFileSync(made.config, "utf8");
+    expect(yaml).toContain("nodeId: cn.310118.qingpu");
+    expect(yaml).not.toContain(made.platformToken); // only its digest is stored
+
+    const ok = await tongban("--json", "node", "check", "--config", made.config);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    expect((JSON.parse(ok.out) as { ok: boolean }).ok).toBe(true);
+
+    const again = await tongban("node", "init", "--node-id", "cn.310118.qingpu", "--dir", join(dir, "qingpu"), "--new-federation");
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("--force");
+
+    writeFileSync(made.config, yaml.replace("nodeId: cn.310118.qingpu", "nodeId: not a node id").replace(/listen: 127\.0\.0\.1:0/, "listen: nowhere"));
+    const bad = await tongban("--json", "node", "check", "--config", made.config);
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.out) as { ok: boolean; checks: { check: string; result: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.map((c) => c.check)).toEqual(expect.arrayContaining(["nodeId", "federation.listen", "code"]));
+  });
+
+  it("start runs the node until SIGTERM, then stops gracefully (exit 0)", async () => {
+    const init = await tongban("--json", "node", "init", "--node-id", "cn.320509.wujiang", "--dir", join(dir, "wujiang"), "--new-federation", "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(init.code, init.err).toBe(0);
+    const { config } = JSON.parse(init.out) as { config: string };
+    let err = "";
+    const running = run(["node", "start", "--config", config], { stdout: () => undefined, stderr: (t) => void (err += t) });
+    for (let i = 0; i < 200 && !err.includes("running"); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(err).toMatch(/node cn\.320509\.wujiang running: federation 127\.0\.0\.1:\d+, platform 127\.0\.0\.1:\d+/);
+    process.emit("SIGTERM");
+    expect(await running).toBe(0);
+    expect(err).toContain("stopping cn.320509.wujiang gracefully");
+  });
+
+  it("init refuses a malformed node id with a code", async () => {
+    const r = await tongban("--json", "node", "init", "--node-id", "Qingpu!", "--dir", join(dir, "bad"), "--new-federation");
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain("IDENTIFIER_INVALID");
+    expect(r.out + r.err).not.toContain("throwaway federation root");
+  });
+});
+
+describe("tongban demo (three real nodes)", () => {
+  it("runs the remote-receipt case end to end and reports the final states", async () => {
+    const r = await tongban("--json", "demo");
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out) as { ok: boolean; final: Record<string, string>; timelines: Record<string, { type: string; state: string }[]>; fullOnline: { final: string } };
+    expect(result.ok).toBe(true);
+    expect(result.final).toEqual({ "cn.310118.qingpu": "RESULT_DELIVERED", "cn.320509.wujiang": "RESULT_DELIVERED" });
+    expect(result.timelines["cn.320509.wujiang"]!.map((t) => t.type)).toEqual(["APPLICATION_SUBMISSION", "ACCEPTANCE", "DECISION", "RESULT", "DELIVERY_CONFIRMATION", "EVALUATION"]);
+    expect(result.fullOnline.final).toBe("REFUSED");
+    expect(r.err).toContain("nodes stopped");
+  }, 60_000);
+});

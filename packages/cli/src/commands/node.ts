@@ -1,0 +1,150 @@
+import { existsSync } from "node:fs";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { composeNode, initNodeDirectory, loadNodeConfig, openNode, verifyNodeConfig, NODE_DIR_LAYOUT, type ConfigIssue } from "@tongban/node";
+import { TongbanError, createFederationRoot, describeCertificate, validateNodeId, type CertificateAuthority } from "@tongban/sdk";
+import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
+import { CliError, type Output } from "../output.js";
+
+interface InitOptions {
+  nodeId: string;
+  dir: string;
+  caCert?: string;
+  caKey?: string;
+  newFederation?: boolean;
+  signingAlgorithm?: string;
+  federationListen?: string;
+  platformListen?: string;
+  metricsListen?: string;
+  tables?: string;
+  force?: boolean;
+}
+
+/** `tongban node`: set up, check and run a reference node (docs/node.md). */
+export const nodeCommand: CommandRegistrar = (program, ctx) => {
+  const n = program.command("node").description("the reference node: init a node directory, check its config, start it");
+
+  n.command("init")
+    .description("write a node directory: keys and certificates from the federation CA, node.yaml, a platform token")
+    .requiredOption("--node-id <id>", "the node id, e.g. cn.310118.qingpu")
+    .requiredOption("--dir <dir>", "the node directory to create")
+    .option("--ca-cert <file>", "the federation CA certificate (PEM) that issues the node's certificates")
+    .option("--ca-key <file>", "the CA's private key (PEM)")
+    .option("--new-federation", "no CA yet: create a throwaway federation root in <dir>/federation-root.{crt,key} (development only)")
+    .option("--signing-algorithm <alg>", "ES256 or EdDSA", "ES256")
+    .option("--federation-listen <host:port>", "FederationService address (mTLS)", "0.0.0.0:7443")
+    .option("--platform-listen <host:port>", "PlatformService address (token auth)", "127.0.0.1:7444")
+    .option("--metrics-listen <host:port>", "Prometheus /metrics address")
+    .option("--tables <dir>", "mapping tables directory")
+    .option("--force", "write into a directory that already has a node.yaml")
+    .action(async (opts: InitOptions, cmd: Command) => init(opts, outputFor(cmd, ctx)));
+
+  n.command("check")
+    .description("validate a node config and the files it names (certificates against the anchor, CRL, peers); exit 1 on any problem")
+    .requiredOption("--config <file>", "node.yaml")
+    .action(async (opts: { config: string }, cmd: Command) => check(opts.config, outputFor(cmd, ctx), ctx));
+
+  n.command("start")
+    .description("run the node until SIGINT/SIGTERM, then shut down gracefully")
+    .requiredOption("--config <file>", "node.yaml")
+    .action(async (opts: { config: string }, cmd: Command) => start(opts.config, outputFor(cmd, ctx)));
+};
+
+async function init(opts: InitOptions, out: Output): Promise<void> {
+  const dir = resolve(opts.dir);
+  if (existsSync(join(dir, NODE_DIR_LAYOUT.config)) && opts.force !== true) {
+    throw new CliError("CONFIG_INVALID", `${join(dir, NODE_DIR_LAYOUT.config)} exists; use --force to overwrite the node directory`);
+  }
+  const id = validateNodeId(opts.nodeId);
+  if (!id.ok) throw new CliError("IDENTIFIER_INVALID", `not a valid node id: ${opts.nodeId} (${id.issues.map((i) => i.message).join("; ")})`);
+  const alg = opts.signingAlgorithm ?? "ES256";
+  if (alg !== "ES256" && alg !== "EdDSA") throw new CliError("CONFIG_INVALID", `--signing-algorithm must be ES256 or EdDSA, not ${alg}`);
+  let ca: CertificateAuthority;
+  if (opts.caCert !== undefined || opts.caKey !== undefined) {
+    if (opts.caCert === undefined || opts.caKey === undefined) throw new CliError("CONFIG_INVALID", "--ca-cert and --ca-key go together");
+    ca = { certificatePem: await readFile(opts.caCert, "utf8"), privateKeyPem: await readFile(opts.caKey, "utf8") };
+  } else if (opts.newFederation === true) {
+    const root = await createFederationRoot({ name: "Tongban development federation root", validityDays: 3650 });
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, "federation-root.crt"), root.certificatePem);
+    await writeFile(join(dir, "federation-root.key"), root.privateKeyPem, { mode: 0o600 });
+    ca = root;
+    out.note(`created a throwaway federation root in ${join(dir, "federation-root.crt")} (development only)`);
+  } else {
+    throw new CliError("CONFIG_INVALID", "give the federation CA (--ca-cert, --ca-key) or --new-federation for a development root");
+  }
+  const made = await initNodeDirectory({
+    dir,
+    nodeId: opts.nodeId,
+    ca,
+    signingAlgorithm: alg,
+    ...(opts.federationListen === undefined ? {} : { federationListen: opts.federationListen }),
+    ...(opts.platformListen === undefined ? {} : { platformListen: opts.platformListen }),
+    ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
+    ...(opts.tables === undefined ? {} : { tablesDir: resolve(opts.tables) }),
+  }).catch((err: unknown) => {
+    if (err instanceof TypeError) throw new CliError("IDENTIFIER_INVALID", err.message);
+    throw err;
+  });
+  out.table(
+    ["what", "where"],
+    [
+      ["config", made.configFile],
+      ["data (LevelDB)", made.config.dataDir],
+      ["TLS certificate", `${made.config.federation.tlsCert} (until ${made.certificates.tls.notAfter.toISOString().slice(0, 10)})`],
+      ["signing certificate", `${made.config.signing.cert} (${alg}, kid ${made.certificates.signing.kid.slice(0, 12)}…)`],
+      ["trust anchor", made.config.trust.anchor],
+    ],
+  );
+  out.line(`Platform token (shown once; only its SHA-256 is in node.yaml): ${made.platformToken}`);
+  out.line(`Next: add peers to node.yaml, then \`tongban node check --config ${made.configFile}\` and \`tongban node start --config ${made.configFile}\`.`);
+  out.result({ ok: true, nodeId: opts.nodeId, config: made.configFile, platformToken: made.platformToken, kid: made.certificates.signing.kid });
+}
+
+async function check(file: string, out: Output, ctx: CommandContext): Promise<void> {
+  const rows: [string, string, string][] = [];
+  let issues: readonly ConfigIssue[] = [];
+  try {
+    const config = await loadNodeConfig(file);
+    rows.push(["syntax and values", "ok", `node ${config.nodeId}`]);
+    const verified = await verifyNodeConfig(config);
+    rows.push(["TLS certificate", "ok", `kid ${verified.tls.kid.slice(0, 12)}…, until ${verified.tls.notAfter.toISOString().slice(0, 10)}`]);
+    rows.push(["signing certificate", "ok", `kid ${verified.signing.kid.slice(0, 12)}…, until ${verified.signing.notAfter.toISOString().slice(0, 10)}`]);
+    for (const p of config.peers) rows.push([`peer ${p.nodeId}`, "ok", `${p.address}, ${p.certificates.length} certificate(s)`]);
+    if (config.mapping.tablesDir !== undefined) {
+      const files = (await readdir(config.mapping.tablesDir)).filter((f) => f.endsWith(".json") || f.endsWith(".csv") || f.endsWith(".jws"));
+      rows.push(["mapping tables", "ok", `${files.length} file(s) in ${config.mapping.tablesDir}`]);
+    } else rows.push(["mapping tables", "warn", "none configured: submissions cannot be resolved, partner messages are not checked against agreements"]);
+    const soon = Date.now() + 30 * 86_400_000;
+    for (const [what, f] of [["TLS certificate", config.federation.tlsCert], ["signing certificate", config.signing.cert]] as const) {
+      const d = describeCertificate(await readFile(f, "utf8"));
+      if (new Date(d.notAfter).getTime() < soon) rows.push([what, "warn", `expires ${String(d.notAfter).slice(0, 10)}: renew within 30 days`]);
+    }
+  } catch (err) {
+    if (!(err instanceof TongbanError)) throw err;
+    const d = err.details as { issues?: ConfigIssue[] };
+    issues = d.issues ?? [{ path: "", reason: err.message }];
+    for (const i of issues) rows.push([i.path === "" ? "config" : i.path, "FAIL", i.reason]);
+    rows.push(["code", "FAIL", err.code]);
+  }
+  out.table(["check", "result", "detail"], rows);
+  out.result({ ok: issues.length === 0, checks: rows.map(([check, result, detail]) => ({ check, result, detail })) });
+  if (issues.length > 0) ctx.setExitCode(1);
+}
+
+async function start(file: string, out: Output): Promise<void> {
+  const node = await openNode(file, { compose: (parts) => composeNode(parts) });
+  const addresses = await node.start();
+  out.note(`node ${node.nodeId} running: federation ${addresses.federation}, platform ${addresses.platform}${addresses.metrics === undefined ? "" : `, metrics http://${addresses.metrics}/metrics`}. Ctrl-C stops it.`);
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      out.note(`${signal}: stopping ${node.nodeId} gracefully…`);
+      void node.stop().then(done, done);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  out.result({ ok: true, nodeId: node.nodeId, stopped: true });
+}
