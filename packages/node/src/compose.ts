@@ -136,7 +136,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     store,
     committer,
     send,
-    verifyReceipt: (bytes) => verifyEnvelope(bytes, { self: config.nodeId, resolver: trust }),
+    verifyReceipt: (bytes) => verifyEnvelope(bytes, { self: config.nodeId, resolver: trust, now: clock() }),
     schedule: new RetrySchedule(config.retry.policy, config.retry.perDestination as Record<string, Partial<typeof config.retry.policy>>),
     onEvent: (e) => {
       metrics.deliveryAttemptsTotal.inc({ destination: e.destination, result: e.type.slice("outbox.".length) });
@@ -168,7 +168,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     {
       store,
       committer,
-      verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }),
+      verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }, clock),
       signReceipt: receiptSignerFor(identity),
       apply: effects,
       ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
@@ -207,6 +207,13 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         raised.push(event);
       });
     }
+    // The outbox gauge, by status (tongban_outbox_messages).
+    const counts: Record<string, number> = { QUEUED: 0, SENDING: 0, ACKNOWLEDGED: 0, RETRY_WAIT: 0, FAILED: 0, REJECTED: 0 };
+    for await (const e of store.iterate(storeKeys.outbox.range())) {
+      const status = (JSON.parse(dec.decode(e.value)) as { status: string }).status;
+      counts[status] = (counts[status] ?? 0) + 1;
+    }
+    for (const [status, n] of Object.entries(counts)) metrics.outboxMessages.set({ status }, n);
     return raised;
   };
 
@@ -250,8 +257,27 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
   ];
 
+  const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
+  const deliver = federation.deliver!;
+  // Every delivery is counted by result and code, and timed (tongban_intake_total, tongban_intake_seconds).
+  federation.deliver = async (req, ctx) => {
+    const end = metrics.intakeSeconds.startTimer();
+    try {
+      const res = await deliver(req, ctx);
+      metrics.intakeTotal.inc({ result: "accepted", code: "" });
+      return res;
+    } catch (err) {
+      const code = err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : "INTERNAL";
+      metrics.intakeTotal.inc({ result: "refused", code });
+      logger.warn({ code, message: err instanceof Error ? err.message : String(err), peer: ctx.peer.nodeId }, "delivery refused");
+      throw err;
+    } finally {
+      end();
+    }
+  };
+
   return {
-    federation: federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] }),
+    federation,
     platform: platformService({ nodeId: config.nodeId, desk, outbox, materials, events, registry: () => registry, calendar, now: clock }),
     services,
     intake,

@@ -230,15 +230,18 @@ export class CaseDesk {
       const sent = await this.#outbound(existing, body, now);
       const caseAction = caseActionForMessage(sent.type);
       let record = existing;
+      const eventOps: BatchOp[] = [];
       if (caseAction !== undefined) {
         const note = noteOf(body);
         // An invalid step throws before any event is written (advanceCase allocates after the transition).
-        record = advanceCase(record, { action: caseAction, role: record.role, at: now, site: d.nodeId, messageId: sent.messageId, type: sent.type, ...(note === undefined ? {} : { note }) }, { calendar: d.calendar, events: d.events, emitted }).record;
+        const step = advanceCase(record, { action: caseAction, role: record.role, at: now, site: d.nodeId, messageId: sent.messageId, type: sent.type, ...(note === undefined ? {} : { note }) }, { calendar: d.calendar, events: d.events, emitted });
+        record = step.record;
+        eventOps.push(...step.ops); // its events; the record is written once more below
       } else {
         record = { ...record, timeline: [...record.timeline, { at: now.toISOString(), site: d.nodeId, messageId: sent.messageId, type: MessageType[sent.type] ?? "", state: CaseState[record.snapshot.state] ?? "" }] };
       }
       record = { ...record, nextSequence: sent.sequence + 1 };
-      const ops: BatchOp[] = [...caseOps(record), ...sent.ops];
+      const ops: BatchOp[] = [...eventOps, ...caseOps(record), ...sent.ops];
       if (requestId !== "") ops.push({ type: "put", key: requestKey(requestId), value: enc.encode(caseId) });
       // A correction may bring new materials: they must be stored here, and go ahead of the message.
       if (body.kind.case === "correctionResponse" && body.kind.value.materials.length > 0) {

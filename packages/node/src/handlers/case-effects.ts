@@ -255,7 +255,9 @@ export function caseEffects(options: CaseEffectsOptions): EffectHandler & { sett
     const ops: BatchOp[] = [];
     const pending = record.snapshot.state === CaseState.FORWARDED || record.snapshot.state === CaseState.SUBMITTED;
     if (record.role === "receiving" && actor === "handling" && pending && action !== "deliver") {
-      record = advanceCase(record, { action: "deliver", role: "handling", at, site: header.sender, messageId: header.messageId, type: MessageType.TECHNICAL_RECEIPT }, ctx).record;
+      const delivered = advanceCase(record, { action: "deliver", role: "handling", at, site: header.sender, messageId: header.messageId, type: MessageType.TECHNICAL_RECEIPT }, ctx);
+      record = delivered.record;
+      ops.push(...delivered.ops); // its event; the record is written again below
     }
     const advanced = advanceCase(record, { action, role: actor, at, site: header.sender, messageId: header.messageId, type: header.type, ...(note === undefined ? {} : { note }) }, ctx);
     ops.push(...advanced.ops);

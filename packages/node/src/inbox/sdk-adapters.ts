@@ -16,10 +16,11 @@ export interface NodeIdentity {
 /**
  * The intake's verifier: the SDK's verifyEnvelope for this node, with the
  * federation trust store. No replay guard here — the intake's durable inbox
- * is the replay and duplicate check, and survives restarts.
+ * is the replay and duplicate check, and survives restarts. `clock` is the
+ * node's clock (timestamps and certificate validity are judged by it).
  */
-export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, options: Partial<VerifyEnvelopeOptions> = {}): EnvelopeVerifier {
-  return (envelope) => verifyEnvelope(envelope, { ...options, self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
+export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, options: Partial<VerifyEnvelopeOptions> = {}, clock?: () => Date): EnvelopeVerifier {
+  return (envelope) => verifyEnvelope(envelope, { ...options, ...(clock === undefined ? {} : { now: clock() }), self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
 }
 
 /**

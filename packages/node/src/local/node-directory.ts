@@ -19,6 +19,8 @@ export interface InitNodeDirectoryOptions {
   readonly anchorPem?: string;
   readonly signingAlgorithm?: "ES256" | "EdDSA";
   readonly validityDays?: number;
+  /** Start of the certificates' validity (default now). */
+  readonly notBefore?: Date;
   readonly federationListen?: string;
   readonly platformListen?: string;
   readonly metricsListen?: string;
@@ -57,6 +59,7 @@ export async function initNodeDirectory(options: InitNodeDirectoryOptions): Prom
     nodeId: options.nodeId,
     signingAlgorithm: options.signingAlgorithm ?? "ES256",
     validityDays: options.validityDays ?? 397,
+    ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
   });
   const secret = async (rel: string, pem: string) => {
     await writeFile(join(dir, rel), pem, { mode: 0o600 });
