@@ -24,6 +24,7 @@ import { HeaderSchema } from "@tongban/sdk/gen";
 import { CaseDesk, materialsBefore } from "./handlers/case-desk.js";
 import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
+import { JointDesk, isJointBody } from "./handlers/joint.js";
 import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
 import { agreementAuthorizer } from "./inbox/agreement-authorizer.js";
 import { Intake } from "./inbox/intake.js";
@@ -53,7 +54,10 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   readonly intake: Intake;
   readonly outbox: Outbox;
   readonly desk: CaseDesk;
+  readonly joint: JointDesk;
   readonly events: EventLog;
+  /** PutMaterial streams sent, per destination (a material goes to a site once). */
+  readonly materialTransfers: ReadonlyMap<string, number>;
   readonly materials: MaterialStore;
   readonly registry: MappingRegistry | undefined;
   /** Runs one deadline check now; returns the events it raised. */
@@ -100,6 +104,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     return event;
   };
 
+  const transfers = new Map<string, number>();
   const grpc =
     options.sender === undefined
       ? grpcSender({
@@ -108,12 +113,15 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
           key: tlsKey,
           addresses: (id) => config.peers.find((p) => p.nodeId === id)?.address,
           timeoutMs: 30_000,
-          async prepare(client, _destination, envelope) {
+          async prepare(client, destination, envelope) {
             const header = fromBinary(HeaderSchema, envelope.header);
             for (const hex of await materialsBefore(store, header.messageId)) {
               const digest = Buffer.from(hex, "hex");
               const info = await materials.info(digest);
               if (info === undefined) continue;
+              // A material goes to a site once: later messages that name it only reference it.
+              const pushedKey = storeKeys.meta.key(`material-pushed\u0000${destination}\u0000${hex}`);
+              if ((await store.get(pushedKey)) !== undefined) continue;
               async function* chunks() {
                 let sent = false;
                 for await (const c of materials.read(digest)) {
@@ -125,6 +133,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
                 if (!sent) yield { caseId: header.caseId, digest, digestAlgorithm: "sha256", totalSize: 0n, offset: 0n, data: new Uint8Array() };
               }
               await client.putMaterial(chunks());
+              transfers.set(destination, (transfers.get(destination) ?? 0) + 1);
+              await store.batch([{ type: "put", key: pushedKey, value: new Uint8Array() }]);
             }
           },
         })
@@ -164,20 +174,26 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     now: clock,
     workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
   });
+  let joint: JointDesk | undefined;
   const intake = new Intake(
     {
       store,
       committer,
       verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }, clock),
       signReceipt: receiptSignerFor(identity),
-      apply: effects,
+      // Joint handling bodies go to the joint desk, everything else to the case effects.
+      apply: (m, s) => (isJointBody(m.body) ? joint!.effects(m, s) : effects(m, s)),
       ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
       serializer,
       now: clock,
-      settled: (m) => effects.settle(`${m.header.sender} ${m.header.messageId}`),
+      settled: (m) => {
+        effects.settle(`${m.header.sender} ${m.header.messageId}`);
+        joint?.settle(`${m.header.sender} ${m.header.messageId}`);
+      },
     },
     { maxInFlight: config.limits.maxInFlight },
   );
+  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, now: clock });
   desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
 
   /** Raises `deadline.yellow` / `deadline.red` once per level change for open cases with a running clock. */
@@ -278,13 +294,15 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
 
   return {
     federation,
-    platform: platformService({ nodeId: config.nodeId, desk, outbox, materials, events, registry: () => registry, calendar, now: clock }),
+    platform: platformService({ nodeId: config.nodeId, desk, joint, outbox, materials, events, registry: () => registry, calendar, now: clock }),
     services,
     intake,
     outbox,
     desk,
+    joint,
     events,
     materials,
+    materialTransfers: transfers,
     registry,
     checkDeadlines,
   };

@@ -26,6 +26,16 @@ function regionOf(nodeId: string): string {
  */
 export function agreementAuthorizer(options: { readonly registry: () => MappingRegistry; readonly selfNodeId: string; readonly today?: () => string }): Authorizer {
   return (m) => {
+    if (m.body.kind.case === "jointTaskAssignment") {
+      // A sub-task of a joint case: the lead (the sender) and this node must have an agreement for the item in joint mode.
+      const task = m.body.kind.value.task;
+      const item = task?.item?.handlingCode || task?.item?.basicCode || "";
+      const r = resolveItem(options.registry(), { receivingRegion: regionOf(m.header.sender), handlingRegion: regionOf(options.selfNodeId), item, mode: "joint", ...(options.today ? { date: options.today() } : {}) });
+      if (!r.ok && r.code !== "GAP_MATERIAL_UNMAPPED") {
+        throw new TongbanError("AUTH_NOT_ALLOWED", `${m.header.sender} may not assign this joint sub-task here: ${r.message}`, { details: { sender: m.header.sender, item, gap: r.code } });
+      }
+      return;
+    }
     if (m.body.kind.case !== "applicationSubmission") return;
     const sub = m.body.kind.value;
     const item = sub.item?.handlingCode || sub.item?.basicCode || sub.item?.receivingCode || "";

@@ -4,6 +4,7 @@ import { DeadlineClock, TongbanError, resolveItem, type Calendar, type MappingRe
 import {
   CaseState,
   CaseViewSchema,
+  JointCaseViewSchema,
   DeadlineLevel,
   EnvelopeSchema,
   HandlingMode,
@@ -13,6 +14,7 @@ import {
   type CaseView,
 } from "@tongban/sdk/gen";
 import type { CaseDesk } from "../handlers/case-desk.js";
+import type { JointDesk, JointRecord } from "../handlers/joint.js";
 import { regionOfNode } from "../handlers/case-desk.js";
 import type { CaseRecord } from "../handlers/case-effects.js";
 import type { EventLog, NodeEvent } from "../handlers/events.js";
@@ -23,6 +25,7 @@ import type { Outbox, OutboxStatus } from "../outbox/outbox.js";
 export interface PlatformServiceDeps {
   readonly nodeId: string;
   readonly desk: CaseDesk;
+  readonly joint?: JointDesk;
   readonly outbox: Outbox;
   readonly materials: MaterialStore;
   readonly events: EventLog;
@@ -73,6 +76,29 @@ export function caseView(r: CaseRecord, now: Date, calendar?: Calendar): CaseVie
   });
 }
 
+/** A joint case as the API shows it. */
+export function jointCaseView(r: JointRecord) {
+  return create(JointCaseViewSchema, {
+    jointCaseId: r.jointCaseId,
+    lead: r.lead,
+    overall: r.overall,
+    bundle: r.bundle,
+    role: r.role,
+    tasks: r.order.map((id) => {
+      const t = r.tasks[id]!;
+      return { taskId: id, site: t.site, item: t.item, state: t.snapshot.state, dependsOn: [...t.dependsOn], summary: t.summary ?? "" };
+    }),
+    timeline: r.timeline.map((t) => ({
+      at: timestampFromDate(new Date(t.at)),
+      site: t.site,
+      state: CaseState.UNSPECIFIED,
+      messageType: MessageType[t.type as keyof typeof MessageType] ?? MessageType.UNSPECIFIED,
+      messageId: t.messageId,
+      note: `${t.type}${t.state === "" ? "" : ` → ${t.state}`}${t.note === undefined ? "" : `: ${t.note}`}`,
+    })),
+  });
+}
+
 /**
  * PlatformService: the city's own platform talks to its node here
  * (docs/node.md "Platform API"). Submissions and actions go through the
@@ -94,6 +120,11 @@ export function platformService(deps: PlatformServiceDeps): ServiceImpl<typeof P
     },
     async actOnCase(req) {
       if (req.action === undefined) throw new TongbanError("ENVELOPE_MALFORMED", "ActOnCaseRequest has no action");
+      if (deps.joint !== undefined && (await deps.joint.get(req.caseId)) !== undefined) {
+        // A joint case: the answer carries no CaseView; GetJointCase shows it.
+        await deps.joint.act(req.caseId, req.action);
+        return {};
+      }
       const r = await deps.desk.act(req.caseId, req.requestId, req.action);
       return { view: view(r) };
     },
@@ -128,6 +159,23 @@ export function platformService(deps: PlatformServiceDeps): ServiceImpl<typeof P
       const mode = req.mode === HandlingMode.FULL_ONLINE ? "full_online" : req.mode === HandlingMode.JOINT ? "joint" : "remote_receipt";
       const r = resolveItem(registry, { receivingRegion: req.receivingRegion || regionOfNode(deps.nodeId), handlingRegion: req.handlingRegion, item: req.item, mode });
       return { resolved: r.ok, gapCode: r.ok ? "" : r.code, resultJson: JSON.stringify(r) };
+    },
+    async submitJointCase(req) {
+      if (deps.joint === undefined) throw new TongbanError("UNIMPLEMENTED", "this node does not lead joint cases");
+      const r = await deps.joint.submit({
+        requestId: req.requestId,
+        bundle: req.bundle,
+        plan: req.plan.map((t) => ({ taskId: t.taskId, site: t.site, item: t.item?.receivingCode || t.item?.basicCode || t.item?.handlingCode || "", dependsOn: t.dependsOn, materials: t.materials.map((m) => m.materialId) })),
+        ...(req.applicant === undefined ? {} : { applicant: req.applicant }),
+        form: req.form,
+        materials: req.materials,
+      });
+      return { view: jointCaseView(r) };
+    },
+    async getJointCase(req) {
+      const r = await deps.joint?.get(req.jointCaseId);
+      if (r === undefined) throw new TongbanError("CASE_NOT_FOUND", `no joint case ${req.jointCaseId} at ${deps.nodeId}`);
+      return { view: jointCaseView(r) };
     },
     async *watchEvents(req, ctx) {
       let cursor = req.after === "" ? -1 : Number(req.after);

@@ -27,6 +27,8 @@ export const storeKeys = Object.freeze({
   receipt: new Collection("receipt", [stringPart, stringPart] as const),
   /** Cases by case id: the current state and its version. */
   case: new Collection("case", [stringPart] as const),
+  /** Joint cases (多地联办) by joint case id: the plan, every sub-task's state, the overall outcome. */
+  joint: new Collection("joint", [stringPart] as const),
   /**
    * The holding area of messages that arrived before their predecessor in a
    * case: (case id, case sequence, sender node id, message id), so a scan of

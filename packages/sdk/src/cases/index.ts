@@ -45,3 +45,15 @@ export {
   type JointTaskStates,
 } from "./joint-plan.js";
 export { toMarkdownTable, toMermaid, type Lifecycle } from "./to-mermaid.js";
+export {
+  assertJointCase,
+  buildJointCase,
+  expandBundle,
+  jointOverall,
+  type BuildJointCaseOptions,
+  type JointBundle,
+  type JointCaseBuilt,
+  type JointCaseProblem,
+  type JointTaskSpec,
+  type ResolvedJointTask,
+} from "./joint-builder.js";

@@ -6,10 +6,12 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { CaseState, HandlingMode, ItemRef, TableVersion } from "./common_pb.js";
+import type { CaseState, FormField, HandlingMode, ItemRef, MaterialRef, Party, TableVersion } from "./common_pb.js";
 import { file_tongban_v1_common } from "./common_pb.js";
 import type { Body, Envelope, MessageType } from "./envelope_pb.js";
 import { file_tongban_v1_envelope } from "./envelope_pb.js";
+import type { JointTask, JointTaskState } from "./joint_pb.js";
+import { file_tongban_v1_joint } from "./joint_pb.js";
 import type { ApplicationSubmission } from "./messages_pb.js";
 import { file_tongban_v1_messages } from "./messages_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tongban/v1/platform.proto.
  */
 export const file_tongban_v1_platform: GenFile = /*@__PURE__*/
-  fileDesc("Chl0b25nYmFuL3YxL3BsYXRmb3JtLnByb3RvEgp0b25nYmFuLnYxIpYBChhTdWJtaXRBcHBsaWNhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIVCg1oYW5kbGluZ19ub2RlGAIgASgJEhcKD2hhbmRsaW5nX3JlZ2lvbhgDIAEoCRI2CgthcHBsaWNhdGlvbhgEIAEoCzIhLnRvbmdiYW4udjEuQXBwbGljYXRpb25TdWJtaXNzaW9uIj8KGVN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcicwoVVXBsb2FkTWF0ZXJpYWxSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoDBIYChBkaWdlc3RfYWxnb3JpdGhtGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAQSDgoGb2Zmc2V0GAQgASgEEgwKBGRhdGEYBSABKAwiNgoWVXBsb2FkTWF0ZXJpYWxSZXNwb25zZRIOCgZkaWdlc3QYASABKAwSDAoEc2l6ZRgCIAEoBCJZChBBY3RPbkNhc2VSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIgCgZhY3Rpb24YAyABKAsyEC50b25nYmFuLnYxLkJvZHkiNwoRQWN0T25DYXNlUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXciNgoOR2V0Q2FzZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRITCgtjYXNlX251bWJlchgCIAEoCSI1Cg9HZXRDYXNlUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcimAEKEExpc3RDYXNlc1JlcXVlc3QSJAoFc3RhdGUYASABKA4yFS50b25nYmFuLnYxLkNhc2VTdGF0ZRImCgRtb2RlGAIgASgOMhgudG9uZ2Jhbi52MS5IYW5kbGluZ01vZGUSDwoHcGFydG5lchgDIAEoCRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJRChFMaXN0Q2FzZXNSZXNwb25zZRIjCgVjYXNlcxgBIAMoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqMDCghDYXNlVmlldxIPCgdjYXNlX2lkGAEgASgJEhMKC2Nhc2VfbnVtYmVyGAIgASgJEiYKBG1vZGUYAyABKA4yGC50b25nYmFuLnYxLkhhbmRsaW5nTW9kZRIkCgVzdGF0ZRgEIAEoDjIVLnRvbmdiYW4udjEuQ2FzZVN0YXRlEgwKBHJvbGUYBSABKAkSDwoHcGFydG5lchgGIAEoCRIhCgRpdGVtGAcgASgLMhMudG9uZ2Jhbi52MS5JdGVtUmVmEigKBnRhYmxlcxgIIAMoCzIYLnRvbmdiYW4udjEuVGFibGVWZXJzaW9uEisKCHRpbWVsaW5lGAkgAygLMhkudG9uZ2Jhbi52MS5UaW1lbGluZUVudHJ5EioKCGRlYWRsaW5lGAogASgLMhgudG9uZ2Jhbi52MS5EZWFkbGluZVZpZXcSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAEKDVRpbWVsaW5lRW50cnkSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHNpdGUYAiABKAkSJAoFc3RhdGUYAyABKA4yFS50b25nYmFuLnYxLkNhc2VTdGF0ZRItCgxtZXNzYWdlX3R5cGUYBCABKA4yFy50b25nYmFuLnYxLk1lc3NhZ2VUeXBlEhIKCm1lc3NhZ2VfaWQYBSABKAkSDAoEbm90ZRgGIAEoCSKRAQoMRGVhZGxpbmVWaWV3EioKBmR1ZV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoFbGV2ZWwYAiABKA4yGS50b25nYmFuLnYxLkRlYWRsaW5lTGV2ZWwSFAoMd29ya2luZ19kYXlzGAMgASgNEhUKDWNsb2NrX3N0b3BwZWQYBCABKAgiLQoXR2V0TWVzc2FnZVN0YXR1c1JlcXVlc3QSEgoKbWVzc2FnZV9pZBgBIAEoCSLbAQoYR2V0TWVzc2FnZVN0YXR1c1Jlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSKQoGc3RhdHVzGAIgASgOMhkudG9uZ2Jhbi52MS5NZXNzYWdlU3RhdHVzEhAKCGF0dGVtcHRzGAMgASgNEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbmV4dF9hdHRlbXB0X2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgdyZWNlaXB0GAYgASgLMhQudG9uZ2Jhbi52MS5FbnZlbG9wZSJ9ChJSZXNvbHZlSXRlbVJlcXVlc3QSGAoQcmVjZWl2aW5nX3JlZ2lvbhgBIAEoCRIXCg9oYW5kbGluZ19yZWdpb24YAiABKAkSDAoEaXRlbRgDIAEoCRImCgRtb2RlGAQgASgOMhgudG9uZ2Jhbi52MS5IYW5kbGluZ01vZGUiTgoTUmVzb2x2ZUl0ZW1SZXNwb25zZRIQCghyZXNvbHZlZBgBIAEoCBIQCghnYXBfY29kZRgCIAEoCRITCgtyZXN1bHRfanNvbhgDIAEoCSIjChJXYXRjaEV2ZW50c1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkifwoTV2F0Y2hFdmVudHNSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdjYXNlX2lkGAMgASgJEiYKAmF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkYXRhX2pzb24YBSABKAkqmAEKDURlYWRsaW5lTGV2ZWwSHgoaREVBRExJTkVfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRERUFETElORV9MRVZFTF9HUkVFThABEhkKFURFQURMSU5FX0xFVkVMX1lFTExPVxACEhYKEkRFQURMSU5FX0xFVkVMX1JFRBADEhoKFkRFQURMSU5FX0xFVkVMX1NUT1BQRUQQBCqDAgoNTWVzc2FnZVN0YXR1cxIeChpNRVNTQUdFX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFU1FU1NBR0VfU1RBVFVTX1FVRVVFRBABEhoKFk1FU1NBR0VfU1RBVFVTX1NFTkRJTkcQAhIjCh9NRVNTQUdFX1NUQVRVU19BV0FJVElOR19SRUNFSVBUEAMSHwobTUVTU0FHRV9TVEFUVVNfQUNLTk9XTEVER0VEEAQSHQoZTUVTU0FHRV9TVEFUVVNfUkVUUllfV0FJVBAFEhkKFU1FU1NBR0VfU1RBVFVTX0ZBSUxFRBAGEhsKF01FU1NBR0VfU1RBVFVTX1JFSkVDVEVEEAcypwUKD1BsYXRmb3JtU2VydmljZRJgChFTdWJtaXRBcHBsaWNhdGlvbhIkLnRvbmdiYW4udjEuU3VibWl0QXBwbGljYXRpb25SZXF1ZXN0GiUudG9uZ2Jhbi52MS5TdWJtaXRBcHBsaWNhdGlvblJlc3BvbnNlElkKDlVwbG9hZE1hdGVyaWFsEiEudG9uZ2Jhbi52MS5VcGxvYWRNYXRlcmlhbFJlcXVlc3QaIi50b25nYmFuLnYxLlVwbG9hZE1hdGVyaWFsUmVzcG9uc2UoARJICglBY3RPbkNhc2USHC50b25nYmFuLnYxLkFjdE9uQ2FzZVJlcXVlc3QaHS50b25nYmFuLnYxLkFjdE9uQ2FzZVJlc3BvbnNlEkIKB0dldENhc2USGi50b25nYmFuLnYxLkdldENhc2VSZXF1ZXN0GhsudG9uZ2Jhbi52MS5HZXRDYXNlUmVzcG9uc2USSAoJTGlzdENhc2VzEhwudG9uZ2Jhbi52MS5MaXN0Q2FzZXNSZXF1ZXN0Gh0udG9uZ2Jhbi52MS5MaXN0Q2FzZXNSZXNwb25zZRJdChBHZXRNZXNzYWdlU3RhdHVzEiMudG9uZ2Jhbi52MS5HZXRNZXNzYWdlU3RhdHVzUmVxdWVzdBokLnRvbmdiYW4udjEuR2V0TWVzc2FnZVN0YXR1c1Jlc3BvbnNlEk4KC1Jlc29sdmVJdGVtEh4udG9uZ2Jhbi52MS5SZXNvbHZlSXRlbVJlcXVlc3QaHy50b25nYmFuLnYxLlJlc29sdmVJdGVtUmVzcG9uc2USUAoLV2F0Y2hFdmVudHMSHi50b25nYmFuLnYxLldhdGNoRXZlbnRzUmVxdWVzdBofLnRvbmdiYW4udjEuV2F0Y2hFdmVudHNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_tongban_v1_common, file_tongban_v1_envelope, file_tongban_v1_messages]);
+  fileDesc("Chl0b25nYmFuL3YxL3BsYXRmb3JtLnByb3RvEgp0b25nYmFuLnYxIpYBChhTdWJtaXRBcHBsaWNhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIVCg1oYW5kbGluZ19ub2RlGAIgASgJEhcKD2hhbmRsaW5nX3JlZ2lvbhgDIAEoCRI2CgthcHBsaWNhdGlvbhgEIAEoCzIhLnRvbmdiYW4udjEuQXBwbGljYXRpb25TdWJtaXNzaW9uIj8KGVN1Ym1pdEFwcGxpY2F0aW9uUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcicwoVVXBsb2FkTWF0ZXJpYWxSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoDBIYChBkaWdlc3RfYWxnb3JpdGhtGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAQSDgoGb2Zmc2V0GAQgASgEEgwKBGRhdGEYBSABKAwiNgoWVXBsb2FkTWF0ZXJpYWxSZXNwb25zZRIOCgZkaWdlc3QYASABKAwSDAoEc2l6ZRgCIAEoBCJZChBBY3RPbkNhc2VSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIgCgZhY3Rpb24YAyABKAsyEC50b25nYmFuLnYxLkJvZHkiNwoRQWN0T25DYXNlUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXciNgoOR2V0Q2FzZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRITCgtjYXNlX251bWJlchgCIAEoCSI1Cg9HZXRDYXNlUmVzcG9uc2USIgoEdmlldxgBIAEoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcimAEKEExpc3RDYXNlc1JlcXVlc3QSJAoFc3RhdGUYASABKA4yFS50b25nYmFuLnYxLkNhc2VTdGF0ZRImCgRtb2RlGAIgASgOMhgudG9uZ2Jhbi52MS5IYW5kbGluZ01vZGUSDwoHcGFydG5lchgDIAEoCRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJRChFMaXN0Q2FzZXNSZXNwb25zZRIjCgVjYXNlcxgBIAMoCzIULnRvbmdiYW4udjEuQ2FzZVZpZXcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqMDCghDYXNlVmlldxIPCgdjYXNlX2lkGAEgASgJEhMKC2Nhc2VfbnVtYmVyGAIgASgJEiYKBG1vZGUYAyABKA4yGC50b25nYmFuLnYxLkhhbmRsaW5nTW9kZRIkCgVzdGF0ZRgEIAEoDjIVLnRvbmdiYW4udjEuQ2FzZVN0YXRlEgwKBHJvbGUYBSABKAkSDwoHcGFydG5lchgGIAEoCRIhCgRpdGVtGAcgASgLMhMudG9uZ2Jhbi52MS5JdGVtUmVmEigKBnRhYmxlcxgIIAMoCzIYLnRvbmdiYW4udjEuVGFibGVWZXJzaW9uEisKCHRpbWVsaW5lGAkgAygLMhkudG9uZ2Jhbi52MS5UaW1lbGluZUVudHJ5EioKCGRlYWRsaW5lGAogASgLMhgudG9uZ2Jhbi52MS5EZWFkbGluZVZpZXcSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAEKDVRpbWVsaW5lRW50cnkSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHNpdGUYAiABKAkSJAoFc3RhdGUYAyABKA4yFS50b25nYmFuLnYxLkNhc2VTdGF0ZRItCgxtZXNzYWdlX3R5cGUYBCABKA4yFy50b25nYmFuLnYxLk1lc3NhZ2VUeXBlEhIKCm1lc3NhZ2VfaWQYBSABKAkSDAoEbm90ZRgGIAEoCSKRAQoMRGVhZGxpbmVWaWV3EioKBmR1ZV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoFbGV2ZWwYAiABKA4yGS50b25nYmFuLnYxLkRlYWRsaW5lTGV2ZWwSFAoMd29ya2luZ19kYXlzGAMgASgNEhUKDWNsb2NrX3N0b3BwZWQYBCABKAgiLQoXR2V0TWVzc2FnZVN0YXR1c1JlcXVlc3QSEgoKbWVzc2FnZV9pZBgBIAEoCSLbAQoYR2V0TWVzc2FnZVN0YXR1c1Jlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSKQoGc3RhdHVzGAIgASgOMhkudG9uZ2Jhbi52MS5NZXNzYWdlU3RhdHVzEhAKCGF0dGVtcHRzGAMgASgNEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbmV4dF9hdHRlbXB0X2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgdyZWNlaXB0GAYgASgLMhQudG9uZ2Jhbi52MS5FbnZlbG9wZSJ9ChJSZXNvbHZlSXRlbVJlcXVlc3QSGAoQcmVjZWl2aW5nX3JlZ2lvbhgBIAEoCRIXCg9oYW5kbGluZ19yZWdpb24YAiABKAkSDAoEaXRlbRgDIAEoCRImCgRtb2RlGAQgASgOMhgudG9uZ2Jhbi52MS5IYW5kbGluZ01vZGUiTgoTUmVzb2x2ZUl0ZW1SZXNwb25zZRIQCghyZXNvbHZlZBgBIAEoCBIQCghnYXBfY29kZRgCIAEoCRITCgtyZXN1bHRfanNvbhgDIAEoCSIjChJXYXRjaEV2ZW50c1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkifwoTV2F0Y2hFdmVudHNSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdjYXNlX2lkGAMgASgJEiYKAmF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkYXRhX2pzb24YBSABKAki2AEKFlN1Ym1pdEpvaW50Q2FzZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIOCgZidW5kbGUYAiABKAkSIwoEcGxhbhgDIAMoCzIVLnRvbmdiYW4udjEuSm9pbnRUYXNrEiQKCWFwcGxpY2FudBgEIAEoCzIRLnRvbmdiYW4udjEuUGFydHkSIwoEZm9ybRgFIAMoCzIVLnRvbmdiYW4udjEuRm9ybUZpZWxkEioKCW1hdGVyaWFscxgGIAMoCzIXLnRvbmdiYW4udjEuTWF0ZXJpYWxSZWYiQgoXU3VibWl0Sm9pbnRDYXNlUmVzcG9uc2USJwoEdmlldxgBIAEoCzIZLnRvbmdiYW4udjEuSm9pbnRDYXNlVmlldyIsChNHZXRKb2ludENhc2VSZXF1ZXN0EhUKDWpvaW50X2Nhc2VfaWQYASABKAkiPwoUR2V0Sm9pbnRDYXNlUmVzcG9uc2USJwoEdmlldxgBIAEoCzIZLnRvbmdiYW4udjEuSm9pbnRDYXNlVmlldyK6AQoNSm9pbnRDYXNlVmlldxIVCg1qb2ludF9jYXNlX2lkGAEgASgJEgwKBGxlYWQYAiABKAkSDwoHb3ZlcmFsbBgDIAEoCRIoCgV0YXNrcxgEIAMoCzIZLnRvbmdiYW4udjEuSm9pbnRUYXNrVmlldxIrCgh0aW1lbGluZRgFIAMoCzIZLnRvbmdiYW4udjEuVGltZWxpbmVFbnRyeRIOCgZidW5kbGUYBiABKAkSDAoEcm9sZRgHIAEoCSKhAQoNSm9pbnRUYXNrVmlldxIPCgd0YXNrX2lkGAEgASgJEgwKBHNpdGUYAiABKAkSIQoEaXRlbRgDIAEoCzITLnRvbmdiYW4udjEuSXRlbVJlZhIpCgVzdGF0ZRgEIAEoDjIaLnRvbmdiYW4udjEuSm9pbnRUYXNrU3RhdGUSEgoKZGVwZW5kc19vbhgFIAMoCRIPCgdzdW1tYXJ5GAYgASgJKpgBCg1EZWFkbGluZUxldmVsEh4KGkRFQURMSU5FX0xFVkVMX1VOU1BFQ0lGSUVEEAASGAoUREVBRExJTkVfTEVWRUxfR1JFRU4QARIZChVERUFETElORV9MRVZFTF9ZRUxMT1cQAhIWChJERUFETElORV9MRVZFTF9SRUQQAxIaChZERUFETElORV9MRVZFTF9TVE9QUEVEEAQqgwIKDU1lc3NhZ2VTdGF0dXMSHgoaTUVTU0FHRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVNRVNTQUdFX1NUQVRVU19RVUVVRUQQARIaChZNRVNTQUdFX1NUQVRVU19TRU5ESU5HEAISIwofTUVTU0FHRV9TVEFUVVNfQVdBSVRJTkdfUkVDRUlQVBADEh8KG01FU1NBR0VfU1RBVFVTX0FDS05PV0xFREdFRBAEEh0KGU1FU1NBR0VfU1RBVFVTX1JFVFJZX1dBSVQQBRIZChVNRVNTQUdFX1NUQVRVU19GQUlMRUQQBhIbChdNRVNTQUdFX1NUQVRVU19SRUpFQ1RFRBAHMtYGCg9QbGF0Zm9ybVNlcnZpY2USYAoRU3VibWl0QXBwbGljYXRpb24SJC50b25nYmFuLnYxLlN1Ym1pdEFwcGxpY2F0aW9uUmVxdWVzdBolLnRvbmdiYW4udjEuU3VibWl0QXBwbGljYXRpb25SZXNwb25zZRJZCg5VcGxvYWRNYXRlcmlhbBIhLnRvbmdiYW4udjEuVXBsb2FkTWF0ZXJpYWxSZXF1ZXN0GiIudG9uZ2Jhbi52MS5VcGxvYWRNYXRlcmlhbFJlc3BvbnNlKAESSAoJQWN0T25DYXNlEhwudG9uZ2Jhbi52MS5BY3RPbkNhc2VSZXF1ZXN0Gh0udG9uZ2Jhbi52MS5BY3RPbkNhc2VSZXNwb25zZRJCCgdHZXRDYXNlEhoudG9uZ2Jhbi52MS5HZXRDYXNlUmVxdWVzdBobLnRvbmdiYW4udjEuR2V0Q2FzZVJlc3BvbnNlEkgKCUxpc3RDYXNlcxIcLnRvbmdiYW4udjEuTGlzdENhc2VzUmVxdWVzdBodLnRvbmdiYW4udjEuTGlzdENhc2VzUmVzcG9uc2USXQoQR2V0TWVzc2FnZVN0YXR1cxIjLnRvbmdiYW4udjEuR2V0TWVzc2FnZVN0YXR1c1JlcXVlc3QaJC50b25nYmFuLnYxLkdldE1lc3NhZ2VTdGF0dXNSZXNwb25zZRJOCgtSZXNvbHZlSXRlbRIeLnRvbmdiYW4udjEuUmVzb2x2ZUl0ZW1SZXF1ZXN0Gh8udG9uZ2Jhbi52MS5SZXNvbHZlSXRlbVJlc3BvbnNlElAKC1dhdGNoRXZlbnRzEh4udG9uZ2Jhbi52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHy50b25nYmFuLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJaCg9TdWJtaXRKb2ludENhc2USIi50b25nYmFuLnYxLlN1Ym1pdEpvaW50Q2FzZVJlcXVlc3QaIy50b25nYmFuLnYxLlN1Ym1pdEpvaW50Q2FzZVJlc3BvbnNlElEKDEdldEpvaW50Q2FzZRIfLnRvbmdiYW4udjEuR2V0Sm9pbnRDYXNlUmVxdWVzdBogLnRvbmdiYW4udjEuR2V0Sm9pbnRDYXNlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_tongban_v1_common, file_tongban_v1_envelope, file_tongban_v1_joint, file_tongban_v1_messages]);
 
 /**
  * SubmitApplicationRequest is what a receiving window submits.
@@ -650,6 +652,216 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
   messageDesc(file_tongban_v1_platform, 18);
 
 /**
+ * SubmitJointCaseRequest opens a joint case with this node as the lead site.
+ *
+ * @generated from message tongban.v1.SubmitJointCaseRequest
+ */
+export type SubmitJointCaseRequest = Message<"tongban.v1.SubmitJointCaseRequest"> & {
+  /**
+   * Idempotency key: the same request id returns the same joint case.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * 一件事 bundle name, when the plan was expanded from a bundle definition.
+   *
+   * @generated from field: string bundle = 2;
+   */
+  bundle: string;
+
+  /**
+   * The sub-tasks: site, item (any code the mapping tables resolve), dependencies, materials.
+   *
+   * @generated from field: repeated tongban.v1.JointTask plan = 3;
+   */
+  plan: JointTask[];
+
+  /**
+   * @generated from field: tongban.v1.Party applicant = 4;
+   */
+  applicant?: Party;
+
+  /**
+   * @generated from field: repeated tongban.v1.FormField form = 5;
+   */
+  form: FormField[];
+
+  /**
+   * Shared materials (uploaded with UploadMaterial); each task names the ones it needs.
+   *
+   * @generated from field: repeated tongban.v1.MaterialRef materials = 6;
+   */
+  materials: MaterialRef[];
+};
+
+/**
+ * Describes the message tongban.v1.SubmitJointCaseRequest.
+ * Use `create(SubmitJointCaseRequestSchema)` to create a new message.
+ */
+export const SubmitJointCaseRequestSchema: GenMessage<SubmitJointCaseRequest> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 19);
+
+/**
+ * SubmitJointCaseResponse is the new joint case.
+ *
+ * @generated from message tongban.v1.SubmitJointCaseResponse
+ */
+export type SubmitJointCaseResponse = Message<"tongban.v1.SubmitJointCaseResponse"> & {
+  /**
+   * @generated from field: tongban.v1.JointCaseView view = 1;
+   */
+  view?: JointCaseView;
+};
+
+/**
+ * Describes the message tongban.v1.SubmitJointCaseResponse.
+ * Use `create(SubmitJointCaseResponseSchema)` to create a new message.
+ */
+export const SubmitJointCaseResponseSchema: GenMessage<SubmitJointCaseResponse> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 20);
+
+/**
+ * GetJointCaseRequest names a joint case.
+ *
+ * @generated from message tongban.v1.GetJointCaseRequest
+ */
+export type GetJointCaseRequest = Message<"tongban.v1.GetJointCaseRequest"> & {
+  /**
+   * @generated from field: string joint_case_id = 1;
+   */
+  jointCaseId: string;
+};
+
+/**
+ * Describes the message tongban.v1.GetJointCaseRequest.
+ * Use `create(GetJointCaseRequestSchema)` to create a new message.
+ */
+export const GetJointCaseRequestSchema: GenMessage<GetJointCaseRequest> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 21);
+
+/**
+ * GetJointCaseResponse is a joint case as this node sees it.
+ *
+ * @generated from message tongban.v1.GetJointCaseResponse
+ */
+export type GetJointCaseResponse = Message<"tongban.v1.GetJointCaseResponse"> & {
+  /**
+   * @generated from field: tongban.v1.JointCaseView view = 1;
+   */
+  view?: JointCaseView;
+};
+
+/**
+ * Describes the message tongban.v1.GetJointCaseResponse.
+ * Use `create(GetJointCaseResponseSchema)` to create a new message.
+ */
+export const GetJointCaseResponseSchema: GenMessage<GetJointCaseResponse> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 22);
+
+/**
+ * JointCaseView is a joint case with its sub-tasks.
+ *
+ * @generated from message tongban.v1.JointCaseView
+ */
+export type JointCaseView = Message<"tongban.v1.JointCaseView"> & {
+  /**
+   * @generated from field: string joint_case_id = 1;
+   */
+  jointCaseId: string;
+
+  /**
+   * The lead site's node id.
+   *
+   * @generated from field: string lead = 2;
+   */
+  lead: string;
+
+  /**
+   * "open", "completed", "failed", "withdrawn".
+   *
+   * @generated from field: string overall = 3;
+   */
+  overall: string;
+
+  /**
+   * @generated from field: repeated tongban.v1.JointTaskView tasks = 4;
+   */
+  tasks: JointTaskView[];
+
+  /**
+   * @generated from field: repeated tongban.v1.TimelineEntry timeline = 5;
+   */
+  timeline: TimelineEntry[];
+
+  /**
+   * @generated from field: string bundle = 6;
+   */
+  bundle: string;
+
+  /**
+   * "lead" or "participant".
+   *
+   * @generated from field: string role = 7;
+   */
+  role: string;
+};
+
+/**
+ * Describes the message tongban.v1.JointCaseView.
+ * Use `create(JointCaseViewSchema)` to create a new message.
+ */
+export const JointCaseViewSchema: GenMessage<JointCaseView> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 23);
+
+/**
+ * JointTaskView is one sub-task of a joint case.
+ *
+ * @generated from message tongban.v1.JointTaskView
+ */
+export type JointTaskView = Message<"tongban.v1.JointTaskView"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string site = 2;
+   */
+  site: string;
+
+  /**
+   * @generated from field: tongban.v1.ItemRef item = 3;
+   */
+  item?: ItemRef;
+
+  /**
+   * @generated from field: tongban.v1.JointTaskState state = 4;
+   */
+  state: JointTaskState;
+
+  /**
+   * @generated from field: repeated string depends_on = 5;
+   */
+  dependsOn: string[];
+
+  /**
+   * The participant's result summary, once it reported one.
+   *
+   * @generated from field: string summary = 6;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message tongban.v1.JointTaskView.
+ * Use `create(JointTaskViewSchema)` to create a new message.
+ */
+export const JointTaskViewSchema: GenMessage<JointTaskView> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_platform, 24);
+
+/**
  * DeadlineLevel is the warning level of a case deadline.
  *
  * @generated from enum tongban.v1.DeadlineLevel
@@ -827,6 +1039,28 @@ export const PlatformService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchEventsRequestSchema;
     output: typeof WatchEventsResponseSchema;
+  },
+  /**
+   * SubmitJointCase opens a joint case (多地联办) at this node as the lead:
+   * the plan is validated and every sub-task resolved before anything is sent.
+   *
+   * @generated from rpc tongban.v1.PlatformService.SubmitJointCase
+   */
+  submitJointCase: {
+    methodKind: "unary";
+    input: typeof SubmitJointCaseRequestSchema;
+    output: typeof SubmitJointCaseResponseSchema;
+  },
+  /**
+   * GetJointCase returns a joint case as this node sees it (all tasks at the
+   * lead, the tasks assigned here at a participant).
+   *
+   * @generated from rpc tongban.v1.PlatformService.GetJointCase
+   */
+  getJointCase: {
+    methodKind: "unary";
+    input: typeof GetJointCaseRequestSchema;
+    output: typeof GetJointCaseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tongban_v1_platform, 0);
