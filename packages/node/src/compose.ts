@@ -193,7 +193,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
     { maxInFlight: config.limits.maxInFlight },
   );
-  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, now: clock });
+  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
   desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
 
   /** Raises `deadline.yellow` / `deadline.red` once per level change for open cases with a running clock. */
@@ -222,6 +222,10 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         if (level === "red") metrics.alertsTotal.inc({ kind: "deadline.red" });
         raised.push(event);
       });
+    }
+    for (const e of await joint!.checkOverdue()) {
+      raised.push(e);
+      metrics.alertsTotal.inc({ kind: "joint.task.overdue" });
     }
     // The outbox gauge, by status (tongban_outbox_messages).
     const counts: Record<string, number> = { QUEUED: 0, SENDING: 0, ACKNOWLEDGED: 0, RETRY_WAIT: 0, FAILED: 0, REJECTED: 0 };

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalFederation, type LocalFederation } from "@tongban/node";
-import { maskPersonalId, type PlatformClient } from "@tongban/sdk";
-import { CaseState, DecisionOutcome, DeliveryMethod, EvaluationRating, HandlingMode, IdentityDocumentType, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
+import { expandBundle, maskPersonalId, type JointBundle, type PlatformClient } from "@tongban/sdk";
+import { CaseState, DecisionOutcome, DeliveryMethod, EvaluationRating, HandlingMode, IdentityDocumentType, JointTaskState, MessageStatus, MessageType, type CaseView, type JointCaseView } from "@tongban/sdk/gen";
 import type { Output } from "../output.js";
 
 /** The example mapping tables (examples/mapping), found by walking up from this module. */
@@ -125,7 +125,11 @@ export async function runFederationDemo(out: Output, keep: boolean): Promise<voi
     await qingpu.actOnCase({ caseId, requestId: "demo-evaluate", action: { kind: { case: "evaluation", value: { rating: EvaluationRating.VERY_SATISFIED, comment: "不用跑两地" } } } });
     step("青浦", "result handed over (EMS waybill) and 好差评 recorded");
     const endQ = await stateAt(qingpu, caseId, CaseState.RESULT_DELIVERED);
-    const endW = await stateAt(wujiang, caseId, CaseState.RESULT_DELIVERED);
+    // The evaluation changes no state: wait until 吴江 has it on its timeline.
+    const endW = await until("the evaluation at 吴江", async () => {
+      const { view } = await wujiang.getCase({ caseId });
+      return view?.state === CaseState.RESULT_DELIVERED && view.timeline.some((t) => t.messageType === MessageType.EVALUATION) ? view : undefined;
+    });
     await until("every message acknowledged", async () => {
       for (const [client, view] of [[qingpu, endQ], [wujiang, endW]] as const) {
         for (const t of view.timeline) {
@@ -158,17 +162,54 @@ export async function runFederationDemo(out: Output, keep: boolean): Promise<voi
     await stateAt(qingpu, online!.caseId, CaseState.REFUSED);
     step("嘉善", `full-online case ${online!.caseId}: delivered, then refused (不予受理) with a reason; 青浦 sees REFUSED`);
 
+    // 6. A joint case (多地联办): 跨省迁户一件事 led by 青浦, sub-tasks at 吴江 (origin) and 嘉善 (destination).
+    const bundle = JSON.parse(await readFile(join(dirname(exampleTables()), "bundles", "household-move.json"), "utf8")) as JointBundle;
+    const plan = expandBundle(bundle, { origin: WUJIANG, destination: JIASHAN }).map((t) => ({ taskId: t.taskId, site: t.site, item: { basicCode: t.item }, dependsOn: [...(t.dependsOn ?? [])], materials: (t.materials ?? []).map((m) => ({ materialId: m })) }));
+    const { view: jointOpened } = await qingpu.submitJointCase({
+      requestId: "demo-joint-1",
+      bundle: bundle.name,
+      plan,
+      applicant: { name: "王五", idType: IdentityDocumentType.RESIDENT_ID, idNumber },
+      materials: materials.slice(0, 2),
+    });
+    const jointId = jointOpened!.jointCaseId;
+    step("青浦", `joint case ${jointId} (${bundle.title}): ${jointOpened!.tasks.map((t) => `${t.taskId}@${LABEL[t.site]} ${JointTaskState[t.state]}`).join(", ")}`);
+    const sitePlatform: Record<string, PlatformClient> = { [WUJIANG]: wujiang, [JIASHAN]: jiashan };
+    const taskState = async (client: PlatformClient, taskId: string) => JointTaskState[(await client.getJointCase({ jointCaseId: jointId })).view?.tasks.find((t) => t.taskId === taskId)?.state ?? 0];
+    for (const taskId of ["hukou-out", "pension-out", "hukou-in", "pension-in"]) {
+      const site = plan.find((t) => t.taskId === taskId)!.site;
+      const client = sitePlatform[site]!;
+      await until(`${taskId} assigned at ${LABEL[site]}`, async () => ((await taskState(client, taskId)) === "ASSIGNED" ? true : undefined));
+      await client.actOnCase({ caseId: jointId, requestId: `demo-${taskId}-accept`, action: { kind: { case: "jointTaskResponse", value: { taskId, accepted: true } } } });
+      await client.actOnCase({ caseId: jointId, requestId: `demo-${taskId}-done`, action: { kind: { case: "jointTaskResult", value: { taskId, success: true, summary: `${taskId} 办结` } } } });
+      step(LABEL[site] ?? site, `sub-task ${taskId} accepted and completed`);
+    }
+    const jointEnd = await until("the joint case to complete", async () => {
+      const { view } = await qingpu.getJointCase({ jointCaseId: jointId });
+      return view?.overall === "completed" ? view : undefined;
+    });
+    const jointSites = await Promise.all([WUJIANG, JIASHAN].map(async (s) => until(`overall at ${LABEL[s]}`, async () => {
+      const { view } = await sitePlatform[s]!.getJointCase({ jointCaseId: jointId });
+      return view?.overall === "completed" ? view : undefined;
+    })));
+
     const rows = (site: string, v: CaseView) => v.timeline.map((t) => [site, t.at === undefined ? "" : new Date(Number(t.at.seconds) * 1000 + t.at.nanos / 1e6).toISOString().slice(11, 23), LABEL[t.site] ?? t.site, MessageType[t.messageType] ?? "", CaseState[t.state] ?? "", t.note]);
     out.line();
     out.line(`Case ${caseId} — 补领结婚证, applicant of 吴江 (Jiangsu) at 青浦's window (Shanghai), 异地代收代办`);
     out.table(["node", "time (UTC)", "from", "message", "state", "note"], [...rows("青浦", endQ), ...rows("吴江", endW)]);
-    out.line(`Final state: 青浦 ${CaseState[endQ.state]}, 吴江 ${CaseState[endW.state]}; every message receipted. Took ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+    out.line(`Final state: 青浦 ${CaseState[endQ.state]}, 吴江 ${CaseState[endW.state]}; every message receipted.`);
+    out.line();
+    out.line(`Joint case ${jointId} — ${bundle.title}, led by 青浦`);
+    const jointRows = (site: string, v: JointCaseView) => v.timeline.map((t) => [site, t.at === undefined ? "" : new Date(Number(t.at.seconds) * 1000 + t.at.nanos / 1e6).toISOString().slice(11, 23), LABEL[t.site] ?? t.site, t.note]);
+    out.table(["node", "time (UTC)", "from", "step"], [...jointRows("青浦", jointEnd), ...jointRows("吴江", jointSites[0]!), ...jointRows("嘉善", jointSites[1]!)]);
+    out.line(`Joint outcome: ${jointEnd.overall} at 青浦, ${jointSites.map((v) => v.overall).join(" and ")} at 吴江 and 嘉善. Took ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
     out.result({
       ok: true,
       caseId,
       final: { [QINGPU]: CaseState[endQ.state], [WUJIANG]: CaseState[endW.state] },
       timelines: { [QINGPU]: endQ.timeline.map((t) => ({ site: t.site, type: MessageType[t.messageType], state: CaseState[t.state], note: t.note })), [WUJIANG]: endW.timeline.map((t) => ({ site: t.site, type: MessageType[t.messageType], state: CaseState[t.state], note: t.note })) },
       fullOnline: { caseId: online!.caseId, final: "REFUSED" },
+      joint: { jointCaseId: jointId, overall: jointEnd.overall, tasks: jointEnd.tasks.map((t) => ({ taskId: t.taskId, site: t.site, state: JointTaskState[t.state] })), sites: { [WUJIANG]: jointSites[0]!.overall, [JIASHAN]: jointSites[1]!.overall } },
       ...(keep ? { dir } : {}),
     });
   } finally {

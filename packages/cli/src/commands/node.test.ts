@@ -65,11 +65,13 @@ describe("tongban demo (three real nodes)", () => {
   it("runs the remote-receipt case end to end and reports the final states", async () => {
     const r = await tongban("--json", "demo");
     expect(r.code, r.err).toBe(0);
-    const result = JSON.parse(r.out) as { ok: boolean; final: Record<string, string>; timelines: Record<string, { type: string; state: string }[]>; fullOnline: { final: string } };
+    const result = JSON.parse(r.out) as { ok: boolean; final: Record<string, string>; timelines: Record<string, { type: string; state: string }[]>; fullOnline: { final: string }; joint: { overall: string; tasks: { state: string }[] } };
     expect(result.ok).toBe(true);
     expect(result.final).toEqual({ "cn.310118.qingpu": "RESULT_DELIVERED", "cn.320509.wujiang": "RESULT_DELIVERED" });
     expect(result.timelines["cn.320509.wujiang"]!.map((t) => t.type)).toEqual(["APPLICATION_SUBMISSION", "ACCEPTANCE", "DECISION", "RESULT", "DELIVERY_CONFIRMATION", "EVALUATION"]);
     expect(result.fullOnline.final).toBe("REFUSED");
+    expect(result.joint).toMatchObject({ overall: "completed", sites: { "cn.320509.wujiang": "completed", "cn.330421.jiashan": "completed" } });
+    expect(result.joint.tasks.map((t) => t.state)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED"]);
     expect(r.err).toContain("nodes stopped");
   }, 60_000);
 });

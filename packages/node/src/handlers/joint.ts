@@ -1,10 +1,12 @@
 import type { KeyObject } from "node:crypto";
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   ENCRYPTED_MESSAGE_TYPES,
   TongbanError,
   assertJointCase,
   createEnvelope,
+  DeadlineClock,
   isJointTaskFinal,
   jointOverall,
   newMessageId,
@@ -12,6 +14,7 @@ import {
   releasedTasks,
   strandedTasks,
   transitionJointTask,
+  type Calendar,
   type EnvelopeSigner,
   type JointTaskAction,
   type JointTaskRole,
@@ -61,6 +64,12 @@ export interface JointTaskRecord {
   readonly materials: readonly string[];
   readonly snapshot: JointTaskSnapshot;
   readonly summary?: string;
+  /** The promised working days of the item at its site (from the mapping tables). */
+  readonly workingDays?: number;
+  /** When the task is due (ISO), set when it is assigned: working days from the assignment. */
+  readonly dueAt?: string;
+  /** Set once the overdue alert was raised. */
+  readonly overdue?: boolean;
 }
 
 /** A joint case (多地联办) as the lead or a participant keeps it. */
@@ -95,6 +104,7 @@ export interface JointDeskDeps {
   readonly registry: () => MappingRegistry | undefined;
   readonly materials: MaterialStore;
   readonly events: EventLog;
+  readonly calendar?: Calendar | undefined;
   readonly now?: () => Date;
 }
 
@@ -186,7 +196,7 @@ export class JointDesk {
     for (const t of built.tasks) if (d.encryptionKeyOf(t.site) === undefined) throw new TongbanError("TRUST_UNKNOWN_SIGNER", `no certificate known for site ${t.site} (task ${t.taskId})`, { details: { site: t.site } });
     const jointCaseId = newMessageId();
     const tasks: Record<string, JointTaskRecord> = {};
-    for (const t of built.tasks) tasks[t.taskId] = { taskId: t.taskId, site: t.site, item: t.item, dependsOn: t.dependsOn, materials: t.materials, snapshot: openJointTask(t, now) };
+    for (const t of built.tasks) tasks[t.taskId] = { taskId: t.taskId, site: t.site, item: t.item, dependsOn: t.dependsOn, materials: t.materials, snapshot: openJointTask(t, now), workingDays: t.promisedWorkingDays };
     const applicant = create(PartySchema, (input.applicant ?? {}) as MessageInitShape<typeof PartySchema>);
     const record: JointRecord = {
       jointCaseId,
@@ -287,6 +297,36 @@ export class JointDesk {
     }
   }
 
+  /**
+   * Raises `joint.task.overdue` (an alert) once for every sub-task past its
+   * due time that is not final; the lead then holds or cancels it
+   * (docs/joint-handling.md "Timeouts"). Called by the node's deadline watch.
+   */
+  async checkOverdue(): Promise<NodeEvent[]> {
+    const d = this.#d;
+    const now = this.#now();
+    const raised: NodeEvent[] = [];
+    const ids: string[] = [];
+    for await (const e of d.store.iterate(storeKeys.joint.range())) ids.push(storeKeys.joint.decode(e.key)[0]);
+    for (const id of ids) {
+      await d.serializer.run(`case\u0000${id}`, async () => {
+        const record = await readJoint(d.store, id);
+        if (record === undefined || record.overall !== "open") return;
+        const c: Change = { record, ops: [], emitted: [] };
+        for (const t of Object.values(record.tasks)) {
+          if (t.dueAt === undefined || t.overdue === true || isJointTaskFinal(t.snapshot.state) || new Date(t.dueAt) > now) continue;
+          c.record = { ...c.record, tasks: { ...c.record.tasks, [t.taskId]: { ...t, overdue: true } } };
+          this.#event(c, { type: "joint.task.overdue", alert: true, detail: { taskId: t.taskId, site: t.site, dueAt: t.dueAt } }, now);
+        }
+        if (c.emitted.length === 0) return;
+        c.ops.push(...jointOps(c.record));
+        await this.#commit(c);
+        raised.push(...c.emitted);
+      });
+    }
+    return raised;
+  }
+
   /** The intake's effect handler for joint bodies (the lead's and the participants' side). */
   readonly effects: EffectHandler = async (m, store) => {
     const c = await this.#receive(m, store);
@@ -331,6 +371,7 @@ export class JointDesk {
             dependsOn: [...task.dependsOn],
             materials: task.materials.map((x) => x.materialId),
             snapshot,
+            ...(task.dueAt === undefined ? {} : { dueAt: timestampDate(task.dueAt).toISOString() }),
           };
           const base: JointRecord = existing ?? {
             jointCaseId: header.caseId,
@@ -425,15 +466,20 @@ export class JointDesk {
 
   /** Sends a task's assignment to its site, with the materials it needs pushed ahead. */
   async #assign(c: Change, taskId: string, now: Date): Promise<void> {
+    let t = c.record.tasks[taskId]!;
+    if (this.#d.calendar !== undefined && t.workingDays !== undefined && t.workingDays > 0) {
+      // Each sub-task is due its item's promised working days after its assignment.
+      t = { ...t, dueAt: DeadlineClock.start(this.#d.calendar, now, t.workingDays).dueAt().toISOString() };
+      c.record = { ...c.record, tasks: { ...c.record.tasks, [taskId]: t } };
+    }
     const r = c.record;
-    const t = r.tasks[taskId]!;
     const mats = r.materials.filter((m) => t.materials.includes(m.materialId));
     const materialRefs = mats.map((m) => ({ materialId: m.materialId, name: m.name, nationalCode: m.nationalCode, mediaType: m.mediaType, size: BigInt(m.size), digest: Buffer.from(m.digest, "hex"), digestAlgorithm: "sha256" }));
     const plan = r.order.map((id) => create(JointTaskSchema, { taskId: id, site: r.tasks[id]!.site, item: r.tasks[id]!.item, dependsOn: [...r.tasks[id]!.dependsOn] }));
     const assignment = create(JointTaskAssignmentSchema, {
       jointCaseId: r.jointCaseId,
       lead: r.lead,
-      task: { taskId, site: t.site, item: t.item, dependsOn: [...t.dependsOn], materials: materialRefs },
+      task: { taskId, site: t.site, item: t.item, dependsOn: [...t.dependsOn], materials: materialRefs, ...(t.dueAt === undefined ? {} : { dueAt: timestampFromDate(new Date(t.dueAt)) }) },
       plan,
       applicant: fromBinary(PartySchema, Buffer.from(r.applicant, "base64")),
       form: r.form.map((f) => ({ name: f.name, value: f.value })),
@@ -453,8 +499,8 @@ export class JointDesk {
     const made = await createEnvelope({ body, sender: d.nodeId, recipient: destination, caseId: c.record.jointCaseId, sequence, signer: d.signer, now, ...(encryptTo === undefined ? {} : { encryptTo }) });
     c.ops.push(...outboxOps({ messageId: made.messageId, destination, caseId: c.record.jointCaseId, envelope: made.bytes, receiptDigest: made.receiptDigest }, await d.outbox.nextOrder(), now.getTime()));
     c.record = { ...c.record, nextSequence: { ...c.record.nextSequence, [destination]: sequence + 1 } };
-    if (body.kind.case !== "jointTaskAssignment") this.#timeline(c, now, d.nodeId, made.messageId, MessageType[type] ?? "", c.record.overall, `to ${destination}`);
-    else this.#timeline(c, now, d.nodeId, made.messageId, "JOINT_TASK_ASSIGNMENT", "ASSIGNED", `${(body.kind.value as { task?: { taskId: string } }).task?.taskId ?? ""} to ${destination}`);
+    // Other messages record the step that caused them; an assignment is a step of its own.
+    if (body.kind.case === "jointTaskAssignment") this.#timeline(c, now, d.nodeId, made.messageId, "JOINT_TASK_ASSIGNMENT", "ASSIGNED", `${(body.kind.value as { task?: { taskId: string } }).task?.taskId ?? ""} to ${destination}`);
     return made.messageId;
   }
 

@@ -103,6 +103,12 @@ describe("joint handling across three nodes", () => {
     ]);
     await taskAt(WUJIANG, id, "hukou-out", "ASSIGNED");
     await taskAt(WUJIANG, id, "pension-out", "ASSIGNED");
+    // Each assigned sub-task carries its due time (its item's promised working days), known at both ends.
+    const due = (await fed.node(WUJIANG).composed!.joint.get(id))!.tasks["hukou-out"]!.dueAt;
+    expect(due).toBeDefined();
+    expect(new Date(due!).getTime()).toBeGreaterThan(Date.now());
+    expect((await fed.node(QINGPU).composed!.joint.get(id))!.tasks["hukou-out"]!.dueAt).toBe(due);
+    expect(await fed.node(QINGPU).composed!.joint.checkOverdue()).toEqual([]);
     // 嘉善 has nothing yet: its tasks wait for 吴江's.
     await expect(platform(JIASHAN).getJointCase({ jointCaseId: id })).rejects.toMatchObject({ code: "CASE_NOT_FOUND" });
 
