@@ -21,3 +21,4 @@ export * from "./cases/index.js";
 export * from "./deadlines/index.js";
 export * from "./clients/index.js";
 export * from "./directory/index.js";
+export * from "./evidence/index.js";

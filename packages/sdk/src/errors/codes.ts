@@ -92,6 +92,7 @@ export const ERROR_CODES = {
   RECEIPT_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a technical receipt does not verify or does not bind the sent message" },
   AUDIT_CHAIN_BROKEN: { grpc: "DATA_LOSS", summary: "the evidence log's hash chain or Merkle tree does not verify" },
   AUDIT_CHECKPOINT_CONFLICT: { grpc: "DATA_LOSS", summary: "two signed checkpoints for one log disagree (a forked history)" },
+  AUDIT_CHECKPOINT_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a signed checkpoint or cosignature is malformed, or its signature does not verify" },
   BUNDLE_INVALID: { grpc: "INVALID_ARGUMENT", summary: "an evidence bundle is malformed or does not verify" },
 
   // ── directory and configuration ─────────────────────────────────────────

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** Length in bytes of every hash in the evidence log (SHA-256). */
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = new Uint8Array([0x00]);
+const NODE_PREFIX = new Uint8Array([0x01]);
+
+/** SHA-256 of `bytes`. */
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
+}
+
+/**
+ * The RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || leaf). The prefix keeps a
+ * leaf from ever being taken for an interior node (second-preimage defence).
+ */
+export function leafHash(leaf: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(LEAF_PREFIX).update(leaf).digest());
+}
+
+/** The RFC 9162 §2.1.1 interior node hash: SHA-256(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest());
+}
+
+/** The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1). */
+export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
+
+/** Constant-time equality of two hashes; false when the lengths differ. */
+export function hashEquals(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
+}
+
+/** Throws a TypeError unless `h` is a 32-byte hash. */
+export function assertHash(h: unknown, what: string): asserts h is Uint8Array {
+  if (!(h instanceof Uint8Array) || h.byteLength !== HASH_SIZE) throw new TypeError(`${what} must be a 32-byte hash`);
+}
+
+/** True for a non-negative safe integer. */
+export function isSize(n: unknown): n is number {
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+}
