@@ -96,6 +96,25 @@ describe("GroupCommitter", () => {
     expect(settled).toEqual(["a", "b", "c", "d"]);
   });
 
+  it("lets a hook add operations to each batch in order and tells it which batches were written", async () => {
+    const s = await controlled();
+    let n = 0;
+    const settled: boolean[] = [];
+    const c = new GroupCommitter(s, {
+      hook: {
+        prepare: (batch) => [put(`log-${n++}`, String(batch.length))],
+        settle: (ok) => void settled.push(ok),
+      },
+    });
+    await Promise.all([c.commit([put("a", "1")]), c.commit([put("b", "1")])]);
+    s.failNext = new Error("disk full");
+    await expect(c.commit([put("c", "1")])).rejects.toThrow();
+    await c.commit([put("d", "1")]);
+    expect(settled).toEqual([true, false, true]);
+    expect(s.batches.map((batch) => batch.map((op) => new TextDecoder().decode(op.key)))).toEqual([["a", "b", "log-0"], ["c", "log-1"], ["d", "log-2"]]);
+    expect(await s.get(b("log-1"))).toBeUndefined();
+  });
+
   it("rejects every commit of a failing batch with STORE_UNAVAILABLE, applies none of it, and goes on", async () => {
     const s = await controlled();
     const c = new GroupCommitter(s);

@@ -3,7 +3,21 @@ import { checkBatch, unavailable } from "./abstract-store.js";
 import type { BatchOp, Store } from "./types.js";
 
 /** How a {@link GroupCommitter} forms batches. */
+/**
+ * Sees every group batch just before it is written, in commit order (one
+ * batch is in flight at a time), and may add operations to the same batch —
+ * the evidence log appends its entries for the changes this way, so a change
+ * and its evidence are durable together. `settle` reports whether the batch
+ * was written, so the hook can roll back what it assumed.
+ */
+export interface BatchHook {
+  prepare(batch: readonly BatchOp[]): readonly BatchOp[];
+  settle(ok: boolean): void;
+}
+
 export interface GroupCommitOptions {
+  /** Adds operations to every batch (see {@link BatchHook}). */
+  readonly hook?: BatchHook;
   /**
    * How long an idle committer waits for more commits before writing, in ms.
    * Default 0: write on the next turn of the event loop. Under load the
@@ -32,7 +46,7 @@ export interface GroupCommitStats {
 }
 
 /** The defaults of {@link GroupCommitOptions}. */
-export const DEFAULT_GROUP_COMMIT_OPTIONS: Readonly<Required<GroupCommitOptions>> = Object.freeze({
+export const DEFAULT_GROUP_COMMIT_OPTIONS: Readonly<Required<Omit<GroupCommitOptions, "hook">>> = Object.freeze({
   windowMs: 0,
   maxOps: 10_000,
   maxBytes: 16 * 1024 * 1024,
@@ -79,6 +93,7 @@ export class GroupCommitter {
   #closed = false;
   #idleWaiters: (() => void)[] = [];
   #stats = { commits: 0, batches: 0, failedBatches: 0, ops: 0, largestBatch: 0 };
+  readonly #hook: BatchHook | undefined;
 
   constructor(store: Store, options: GroupCommitOptions = {}) {
     if (typeof store !== "object" || store === null || typeof store.batch !== "function") {
@@ -92,6 +107,7 @@ export class GroupCommitter {
     this.#windowMs = windowMs;
     this.#maxOps = maxOps;
     this.#maxBytes = maxBytes;
+    this.#hook = options.hook;
   }
 
   /** Counters since creation (a copy). */
@@ -175,17 +191,32 @@ export class GroupCommitter {
     this.#queuedOps -= ops;
     this.#queuedBytes -= bytes;
     const batch: BatchOp[] = group.length === 1 ? [...group[0]!.ops] : group.flatMap((p) => p.ops);
+    if (this.#hook !== undefined) {
+      try {
+        batch.push(...this.#hook.prepare(batch));
+      } catch (err) {
+        // The hook could not vouch for this batch: nothing of it is written.
+        this.#hook.settle(false);
+        this.#stats.failedBatches++;
+        for (const p of group) p.reject(err);
+        this.#inFlight = true;
+        this.#done();
+        return;
+      }
+    }
     this.#inFlight = true;
     this.#stats.batches++;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, group.length);
     // A store that throws instead of rejecting must still settle every caller.
     new Promise<void>((resolve) => resolve(this.#store.batch(batch))).then(
       () => {
+        this.#hook?.settle(true);
         this.#stats.ops += batch.length;
         for (const p of group) p.resolve();
         this.#done();
       },
       (err: unknown) => {
+        this.#hook?.settle(false);
         this.#stats.failedBatches++;
         for (const p of group) {
           p.reject(
