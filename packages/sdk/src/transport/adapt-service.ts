@@ -13,7 +13,7 @@ import {
 import { TongbanError } from "../errors/index.js";
 import { abortable, writeWithBackpressure } from "./abortable.js";
 import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, toWireError } from "./error-wire.js";
-import { toMessage } from "./grpc-definition.js";
+import { malformedRequestOf, toMessage } from "./grpc-definition.js";
 import { peerFromTls } from "./peer-identity.js";
 import { requestHeaders } from "./request-headers.js";
 import type { HandlerContext, HandlerResult, RequestHeaders, ServiceImpl } from "./types.js";
@@ -71,7 +71,7 @@ function adaptMethod(method: DescMethod, fn: (...args: never[]) => unknown): Unt
     case "unary":
       return (call: ServerUnaryCall<AnyMessage, AnyMessage>, callback: sendUnaryData<AnyMessage>) => {
         const scope = openScope(call, method);
-        settle(() => (fn as unknown as UnaryFn)(call.request, scope.ctx), method, callback, scope.close);
+        settle(() => (fn as unknown as UnaryFn)(wellFormed(call.request), scope.ctx), method, callback, scope.close);
       };
     case "client_streaming":
       return (call: ServerReadableStream<AnyMessage, AnyMessage>, callback: sendUnaryData<AnyMessage>) => {
@@ -81,7 +81,7 @@ function adaptMethod(method: DescMethod, fn: (...args: never[]) => unknown): Unt
     case "server_streaming":
       return (call: ServerWritableStream<AnyMessage, AnyMessage>) => {
         const scope = openScope(call, method);
-        void pump(() => (fn as unknown as ServerStreamFn)(call.request, scope.ctx), call, method, scope);
+        void pump(() => (fn as unknown as ServerStreamFn)(wellFormed(call.request), scope.ctx), call, method, scope);
       };
     case "bidi_streaming":
       return (call: ServerDuplexStream<AnyMessage, AnyMessage>) => {
@@ -97,7 +97,18 @@ function adaptMethod(method: DescMethod, fn: (...args: never[]) => unknown): Unt
  * for a bidi call that also kills the response side before its status.
  */
 function requestsOf(call: ServerReadableStream<AnyMessage, AnyMessage> | ServerDuplexStream<AnyMessage, AnyMessage>, signal: AbortSignal): AsyncIterable<AnyMessage> {
-  return abortable(call.iterator({ destroyOnReturn: false }) as AsyncIterable<AnyMessage>, signal);
+  return checked(abortable(call.iterator({ destroyOnReturn: false }) as AsyncIterable<AnyMessage>, signal));
+}
+
+/** A request that did not decode is ENVELOPE_MALFORMED, answered with its code. */
+function wellFormed(request: AnyMessage): AnyMessage {
+  const reason = malformedRequestOf(request);
+  if (reason !== undefined) throw new TongbanError("ENVELOPE_MALFORMED", reason);
+  return request;
+}
+
+async function* checked(requests: AsyncIterable<AnyMessage>): AsyncIterable<AnyMessage> {
+  for await (const r of requests) yield wellFormed(r);
 }
 
 function settle(run: () => Promise<AnyResult>, method: DescMethod, callback: sendUnaryData<AnyMessage>, close: () => void): void {

@@ -28,6 +28,31 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
   return (bytes) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
+/** Marks a request the server could not decode (see {@link malformedRequestOf}). */
+const MALFORMED = Symbol("tongban.malformed-request");
+
+/**
+ * The server's request decoder: bytes that do not decode as the method's
+ * input give a marker instead of throwing, so the handler layer answers
+ * ENVELOPE_MALFORMED (INVALID_ARGUMENT with the error-code trailer) rather
+ * than grpc-js's bare INTERNAL.
+ */
+function requestDecoder<D extends DescMessage>(schema: D): (bytes: Buffer) => MessageShape<D> {
+  const decode = deserializer(schema);
+  return (bytes) => {
+    try {
+      return decode(bytes);
+    } catch (err) {
+      return { [MALFORMED]: `the request is not a valid ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}` } as unknown as MessageShape<D>;
+    }
+  };
+}
+
+/** The reason a decoded request is a malformed-request marker, or undefined for a real message. */
+export function malformedRequestOf(request: unknown): string | undefined {
+  return typeof request === "object" && request !== null && MALFORMED in request ? String((request as Record<symbol, unknown>)[MALFORMED]) : undefined;
+}
+
 /** A grpc-js method definition for one protobuf-es method descriptor. */
 export function toGrpcMethodDefinition(method: DescMethod): MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>> {
   return {
@@ -36,7 +61,7 @@ export function toGrpcMethodDefinition(method: DescMethod): MethodDefinition<Mes
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestSerialize: serializer(method.input),
-    requestDeserialize: deserializer(method.input),
+    requestDeserialize: requestDecoder(method.input),
     responseSerialize: serializer(method.output),
     responseDeserialize: deserializer(method.output),
   };
