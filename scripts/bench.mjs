@@ -16,6 +16,8 @@ const BENCHES = [
   { name: "mapping", script: "scripts/bench-mapping.mjs", what: "mapping resolution, 100k items" },
   { name: "group-commit", script: "packages/node/bench/group-commit.mjs", what: "store group commit vs one fsync per commit" },
   { name: "intake", script: "scripts/bench-intake.mjs", what: "node intake over mTLS vs a bare grpc-js echo server" },
+  { name: "cases", script: "scripts/bench-cases.mjs", what: "remote-receipt cases end to end across two nodes, and 100 MB of materials through a case (peak memory)" },
+  { name: "evidence", script: "scripts/bench-evidence.mjs", what: "evidence log verification vs raw SHA-256, and proof sizes" },
 ];
 
 const argv = process.argv.slice(2);
