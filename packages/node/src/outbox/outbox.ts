@@ -195,10 +195,13 @@ export class Outbox {
   }
 
   /**
-   * One dispatch round: sends every message due now. Destinations proceed in
-   * parallel; within one, messages go one at a time in enqueue order, and a
-   * failure stops that destination's round (its later messages would fail
-   * the same way and must not overtake). Returns how many were acknowledged.
+   * One dispatch round: sends every message due now. Messages travel in
+   * lanes — one per (destination, case), one per message without a case —
+   * so cases proceed in parallel while the messages of one case go one at a
+   * time in enqueue order; a failure stops that lane's round (its later
+   * messages must not overtake it). At most {@link Outbox.lanesPerDestination}
+   * lanes of one destination are in flight at once. Returns how many were
+   * acknowledged.
    */
   async tick(): Promise<number> {
     const now = this.#now();
@@ -208,24 +211,34 @@ export class Outbox {
       const r = await this.status(messageId);
       if (r !== undefined && (r.status === "QUEUED" || r.status === "RETRY_WAIT")) due.push(r);
     }
-    const byDestination = new Map<string, OutboxRecord[]>();
+    const byDestination = new Map<string, Map<string, OutboxRecord[]>>();
     for (const r of due.sort((a, b) => a.order - b.order)) {
-      const list = byDestination.get(r.destination) ?? [];
-      list.push(r);
-      byDestination.set(r.destination, list);
+      const lanes = byDestination.get(r.destination) ?? new Map<string, OutboxRecord[]>();
+      const lane = r.caseId === "" ? `msg ${r.messageId}` : `case ${r.caseId}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), r]);
+      byDestination.set(r.destination, lanes);
     }
     const counts = await Promise.all(
-      [...byDestination.values()].map(async (list) => {
+      [...byDestination.values()].map(async (lanes) => {
+        const queue = [...lanes.values()];
         let ok = 0;
-        for (const r of list) {
-          if (!(await this.#attempt(r))) break;
-          ok++;
-        }
+        const runLane = async (): Promise<void> => {
+          for (let list = queue.shift(); list !== undefined; list = queue.shift()) {
+            for (const r of list) {
+              if (!(await this.#attempt(r))) break;
+              ok++;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.lanesPerDestination, queue.length) }, runLane));
         return ok;
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
+
+  /** Lanes of one destination sent at once (default 16). */
+  lanesPerDestination = 16;
 
   /** Runs {@link tick} every `intervalMs` until {@link stop}; {@link poke} runs one sooner. */
   start(intervalMs = 250): void {
