@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,6 +137,109 @@ describe("tongban pki", () => {
 
   it("has --help for every subcommand", async () => {
     for (const sub of ["init", "issue", "revoke", "crl", "show"]) {
+      const r = await tongban("pki", sub, "--help");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: tongban pki ${sub}`);
+    }
+  });
+});
+
+describe("tongban pki seal certificates and SM2 node certificates", () => {
+  const fed = (): string => join(dir, "seal-fed");
+  // a 1×1 PNG
+  const PNG = Buffer.from(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0a0b0e70000000049454e44ae426082",
+    "hex",
+  );
+
+  beforeAll(async () => {
+    await json("pki", "init", "--out", fed(), "--name", "Seal Test Federation Root", "--days", "30");
+    writeFileSync(join(dir, "seal.png"), PNG);
+    writeFileSync(join(dir, "decision.ofd"), "准予行政许可决定书");
+  });
+
+  it("issue --alg SM2SM3 gives an SM2 signing certificate for a gm-v1 node, chained to the root", async () => {
+    const out = join(dir, "gm-node");
+    const result = await json("pki", "issue", "--ca", fed(), "--node-id", "cn.320509.wujiang", "--alg", "SM2SM3", "--out", out);
+    expect(result).toMatchObject({ tls: { algorithm: "ES256" }, signing: { algorithm: "SM2SM3" } });
+    const shown = await json("pki", "show", join(out, "cn.320509.wujiang.sign.crt"));
+    expect(shown).toMatchObject({ nodeId: "cn.320509.wujiang", keyAlgorithm: "sm2", extendedKeyUsage: [] });
+    expect(shown["keyUsage"]).toEqual(expect.arrayContaining(["digitalSignature", "keyEncipherment"]));
+    const r = opensslVerify("-CAfile", join(fed(), "root.crt"), join(out, "cn.320509.wujiang.sign.crt"));
+    expect(r.ok, r.output).toBe(true);
+    expect(mode(join(out, "cn.320509.wujiang.sign.key"))).toBe(0o600);
+  });
+
+  it("seal-ca / seal-maker / seal-signer (SM2) make certificates that tongban seal create, sign and verify accept", async () => {
+    const sealCa = join(dir, "seal-ca");
+    const ca = await json("pki", "seal-ca", "--ca", fed(), "--out", sealCa, "--alg", "SM2", "--name", "Tongban Seal CA", "--org", "通办联盟");
+    expect(ca).toMatchObject({ ok: true, keyType: "SM2", issuer: "CN=Seal Test Federation Root", files: { cert: "seal-ca.crt", key: "seal-ca.key", state: "seal-ca.json" } });
+    expect(mode(join(sealCa, "seal-ca.key"))).toBe(0o600);
+    const fedState = JSON.parse(readFileSync(join(fed(), "ca.json"), "utf8")) as { issued: { kind: string; serial: string }[] };
+    expect(fedState.issued.find((r) => r.kind === "seal-ca")?.serial).toBe(ca["serial"]);
+
+    const certs = join(dir, "seal-certs");
+    const maker = await json("pki", "seal-maker", "--seal-ca", sealCa, "--name", "某市市场监督管理局", "--out", certs);
+    expect(maker).toMatchObject({ role: "maker", keyType: "SM2", file: "seal-maker.crt", keyFile: "seal-maker.key" });
+    const signer = await json("pki", "seal-signer", "--seal-ca", sealCa, "--name", "张三", "--alg", "SM2", "--out", certs);
+    expect(signer).toMatchObject({ role: "signer", keyType: "SM2", file: "seal-signer.crt" });
+    expect(mode(join(certs, "seal-signer.key"))).toBe(0o600);
+    const state = JSON.parse(readFileSync(join(sealCa, "seal-ca.json"), "utf8")) as { issued: { role: string; kid: string }[] };
+    expect(state.issued.map((r) => r.role)).toEqual(["maker", "signer"]);
+
+    const p = (f: string) => join(certs, f);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const created = await tongban("seal", "create", "--maker-key", p("seal-maker.key"), "--maker-cert", p("seal-maker.crt"), "--signer-cert", p("seal-signer.crt"),
+      "--name", "某市市场监督管理局行政许可专用章", "--picture", join(dir, "seal.png"), "--valid-from", from, "--valid-to", to, "--out", p("seal.esl"));
+    expect(created.code, created.stderr).toBe(0);
+    const signed = await tongban("seal", "sign", join(dir, "decision.ofd"), "--seal", p("seal.esl"), "--key", p("seal-signer.key"), "--cert", p("seal-signer.crt"), "--out", p("sig.dat"));
+    expect(signed.code, signed.stderr).toBe(0);
+    const r = await tongban("seal", "verify", p("sig.dat"), "--document", join(dir, "decision.ofd"), "--trusted-maker", join(sealCa, "seal-ca.crt"), "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { verdict: string; format: string; steps: { id: string; status: string }[] };
+    expect(report).toMatchObject({ verdict: "valid", format: "gbt38540-v4" });
+    expect(report.steps.filter((s) => s.status !== "pass").map((s) => s.id)).toEqual(["revocation"]);
+    // a seal CA from elsewhere is not trusted
+    const other = join(dir, "other-seal-ca");
+    await json("pki", "seal-ca", "--out", other, "--alg", "SM2");
+    const untrusted = await tongban("seal", "verify", p("sig.dat"), "--document", join(dir, "decision.ofd"), "--trusted-maker", join(other, "seal-ca.crt"));
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stdout).toMatch(/seal-maker-chain\s*│\s*fail/);
+  });
+
+  it("an ES256 seal CA issues ES256 and EdDSA certificates for JOSE seals", async () => {
+    const sealCa = join(dir, "jose-seal-ca");
+    await json("pki", "seal-ca", "--ca", fed(), "--out", sealCa, "--alg", "ES256");
+    const certs = join(dir, "jose-seal-certs");
+    expect(await json("pki", "seal-maker", "--seal-ca", sealCa, "--name", "JOSE maker", "--out", certs)).toMatchObject({ keyType: "ES256" });
+    expect(await json("pki", "seal-signer", "--seal-ca", sealCa, "--name", "JOSE signer", "--alg", "EdDSA", "--out", certs, "--file", "signer-ed")).toMatchObject({ keyType: "EdDSA", file: "signer-ed.crt" });
+    expect(createPrivateKey(readFileSync(join(certs, "signer-ed.key"))).asymmetricKeyType).toBe("ed25519");
+    const p = (f: string) => join(certs, f);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const created = await tongban("seal", "create", "--format", "jose", "--maker-key", p("seal-maker.key"), "--maker-cert", p("seal-maker.crt"), "--signer-cert", p("signer-ed.crt"),
+      "--name", "JOSE 印章", "--picture", join(dir, "seal.png"), "--valid-from", from, "--valid-to", to, "--out", p("seal.jws"));
+    expect(created.code, created.stderr).toBe(0);
+    const signed = await tongban("seal", "sign", join(dir, "decision.ofd"), "--seal", p("seal.jws"), "--key", p("signer-ed.key"), "--cert", p("signer-ed.crt"), "--out", p("sig.jws"));
+    expect(signed.code, signed.stderr).toBe(0);
+    const r = await tongban("seal", "verify", p("sig.jws"), "--document", join(dir, "decision.ofd"), "--trusted-maker", join(sealCa, "seal-ca.crt"), "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { verdict: string; steps: { id: string; status: string }[] };
+    expect(report.verdict).toBe("valid");
+    expect(report.steps.find((s) => s.id === "seal-maker-chain")?.status).toBe("pass");
+  });
+
+  it("refuses mixed key families, unknown algorithms and existing files", async () => {
+    const sealCa = join(dir, "seal-ca");
+    const mixed = await tongban("pki", "seal-maker", "--seal-ca", sealCa, "--name", "x", "--alg", "ES256", "--out", join(dir, "mixed"), "--json");
+    expect(mixed.code).toBe(2);
+    expect(JSON.parse(mixed.stdout)).toMatchObject({ ok: false, error: { code: "USAGE" } });
+    const alg = await tongban("pki", "seal-ca", "--out", join(dir, "rsa"), "--alg", "RS256");
+    expect(alg.code).toBe(2);
+    const again = await tongban("pki", "seal-maker", "--seal-ca", sealCa, "--name", "x", "--out", join(dir, "seal-certs"), "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: "FILE_EXISTS" } });
+    for (const sub of ["seal-ca", "seal-maker", "seal-signer"]) {
       const r = await tongban("pki", sub, "--help");
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: tongban pki ${sub}`);

@@ -5,6 +5,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import {
   createCrl,
   createFederationRoot,
+  createSealCa,
+  issueSealCertificate,
   describeCertificate,
   isRevocationReason,
   issueNodeCertificates,
@@ -12,7 +14,9 @@ import {
   revokeCertificate,
   validateNodeId,
   type CertificateAuthority,
+  type CertificateKeyType,
   type IssuedCertificate,
+  type SealCertificateRole,
 } from "@tongban/sdk";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
 import { CliError } from "../output.js";
@@ -23,10 +27,14 @@ const DEFAULT_CRL_DAYS = 7;
 /** File names inside a CA directory. */
 const CA_FILES = { cert: "root.crt", key: "root.key", crl: "crl.pem", state: "ca.json" } as const;
 
+/** File names inside a seal CA directory. */
+const SEAL_CA_FILES = { cert: "seal-ca.crt", key: "seal-ca.key", state: "seal-ca.json" } as const;
+
 /** One certificate the CA issued, as recorded in ca.json. */
 interface IssuedRecord {
+  /** The node id; for a seal CA the subject name. */
   nodeId: string;
-  kind: "tls" | "signing";
+  kind: "tls" | "signing" | "seal-ca";
   algorithm: string;
   serial: string;
   kid: string;
@@ -70,7 +78,7 @@ export const pkiCommand: CommandRegistrar = (program, ctx) => {
     .description("issue a node's TLS and signing certificates (<id>.tls.crt/.key, <id>.sign.crt/.key)")
     .requiredOption("--ca <dir>", "the CA directory")
     .requiredOption("--node-id <id>", "node id, e.g. cn.110000.bj-gov")
-    .option("--alg <alg>", "signing algorithm: ES256 or EdDSA", "ES256")
+    .option("--alg <alg>", "signing algorithm: ES256 or EdDSA (jose-v1), SM2SM3 (gm-v1: an SM2 signing certificate)", "ES256")
     .option("--out <dir>", "directory for the node's files", ".")
     .option("--dns <names...>", "extra DNS names for the TLS certificate (localhost is always included)")
     .option("--ip <addresses...>", "extra IP addresses for the TLS certificate (127.0.0.1 is always included)")
@@ -78,6 +86,39 @@ export const pkiCommand: CommandRegistrar = (program, ctx) => {
     .action(async (opts: IssueOptions, cmd: Command) => {
       await issue(opts, cmd, ctx);
     });
+
+  pki
+    .command("seal-ca")
+    .description("create the federation's seal CA (seal-ca.crt, seal-ca.key, seal-ca.json), under the federation root with --ca")
+    .requiredOption("--out <dir>", "directory to create the seal CA in")
+    .option("--ca <dir>", "the federation CA directory to issue the seal CA under (self-signed when absent)")
+    .option("--alg <alg>", "key: SM2 (GB/T 38540 seals) or ES256 / EdDSA (JOSE seal profile)", parseKeyType, "SM2")
+    .option("--name <name>", "subject common name", "Tongban Seal CA")
+    .option("--org <organization>", "subject organization")
+    .option("--days <n>", "validity in days", parsePositive, 1825)
+    .action(async (opts: SealCaOptions, cmd: Command) => {
+      await sealCa(opts, cmd, ctx);
+    });
+
+  for (const role of ["maker", "signer"] as const) {
+    pki
+      .command(`seal-${role}`)
+      .description(
+        role === "maker"
+          ? "issue a seal-maker certificate (signs seals: tongban seal create) under the seal CA"
+          : "issue a seal-signer certificate (signs documents with a seal: tongban seal sign) under the seal CA",
+      )
+      .requiredOption("--seal-ca <dir>", "the seal CA directory")
+      .requiredOption("--name <name>", "subject common name: the unit or person, e.g. 某市市场监督管理局")
+      .option("--alg <alg>", "key: SM2 (under an SM2 seal CA) or ES256 / EdDSA (under a P-256/Ed25519 seal CA)", parseKeyType)
+      .option("--org <organization>", "subject organization")
+      .option("--out <dir>", "directory for the certificate and key", ".")
+      .option("--file <base>", `file name without extension (default seal-${role})`)
+      .option("--days <n>", "validity in days", parsePositive, 730)
+      .action(async (opts: SealCertOptions, cmd: Command) => {
+        await sealCertificate(role, opts, cmd, ctx);
+      });
+  }
 
   pki
     .command("revoke")
@@ -147,7 +188,7 @@ async function issue(opts: IssueOptions, cmd: Command, ctx: CommandContext): Pro
   const out = outputFor(cmd, ctx);
   const check = validateNodeId(opts.nodeId);
   if (!check.ok) throw new TypeError(`not a valid node id: ${opts.nodeId} (${check.issues.map((i) => i.message).join("; ")}; expected e.g. cn.310118.qingpu)`);
-  if (opts.alg !== "ES256" && opts.alg !== "EdDSA") throw new TypeError(`--alg must be ES256 or EdDSA, not ${opts.alg}`);
+  if (opts.alg !== "ES256" && opts.alg !== "EdDSA" && opts.alg !== "SM2SM3") throw new TypeError(`--alg must be ES256, EdDSA or SM2SM3, not ${opts.alg}`);
   const caDir = resolve(opts.ca);
   const { ca, state } = await loadCa(caDir);
   const dir = resolve(opts.out);
@@ -207,6 +248,157 @@ async function issue(opts: IssueOptions, cmd: Command, ctx: CommandContext): Pro
     tls: summary(certs.tls, names.tlsCert, names.tlsKey, "ES256"),
     signing: summary(certs.signing, names.signCert, names.signKey, opts.alg),
   });
+}
+
+interface SealCaOptions {
+  out: string;
+  ca?: string;
+  alg: CertificateKeyType;
+  name: string;
+  org?: string;
+  days: number;
+}
+
+/** seal-ca.json: bookkeeping of the seal CA. */
+interface SealCaState {
+  version: 1;
+  kind: "seal-ca";
+  name: string;
+  keyType: CertificateKeyType;
+  ca: { serial: string; kid: string; notBefore: string; notAfter: string; issuer: string };
+  issued: { role: SealCertificateRole; name: string; keyType: CertificateKeyType; serial: string; kid: string; notBefore: string; notAfter: string; file: string }[];
+}
+
+async function sealCa(opts: SealCaOptions, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const dir = resolve(opts.out);
+  const parent = opts.ca === undefined ? undefined : await loadCa(resolve(opts.ca));
+  await mkdir(dir, { recursive: true });
+  await refuseExisting(dir, Object.values(SEAL_CA_FILES));
+  const ca = await createSealCa({
+    name: opts.name,
+    keyType: opts.alg,
+    validityDays: opts.days,
+    ...(parent === undefined ? {} : { ca: parent.ca }),
+    ...(opts.org === undefined ? {} : { organization: opts.org }),
+  });
+  const issuer = describeCertificate(ca.certificatePem).issuer;
+  await writeNew(join(dir, SEAL_CA_FILES.key), ca.privateKeyPem, 0o600);
+  await writeNew(join(dir, SEAL_CA_FILES.cert), ca.certificatePem, 0o644);
+  const state: SealCaState = {
+    version: 1,
+    kind: "seal-ca",
+    name: opts.name,
+    keyType: opts.alg,
+    ca: { serial: ca.serial, kid: ca.kid, notBefore: ca.notBefore.toISOString(), notAfter: ca.notAfter.toISOString(), issuer },
+    issued: [],
+  };
+  await writeFile(join(dir, SEAL_CA_FILES.state), `${JSON.stringify(state, null, 2)}\n`, { flag: "wx", mode: 0o644 });
+  if (parent !== undefined && opts.ca !== undefined) {
+    // The federation CA records it like a node certificate, so it can be revoked the same way.
+    parent.state.issued.push({
+      nodeId: opts.name,
+      kind: "seal-ca",
+      algorithm: opts.alg,
+      serial: ca.serial,
+      kid: ca.kid,
+      notBefore: ca.notBefore.toISOString(),
+      notAfter: ca.notAfter.toISOString(),
+      file: join(opts.out, SEAL_CA_FILES.cert),
+    });
+    await saveState(resolve(opts.ca), parent.state);
+  }
+  out.line(`created seal CA "${opts.name}" (${opts.alg}) in ${opts.out}, issued by ${issuer}`);
+  out.line(`  kid       ${ca.kid}`);
+  out.line(`  serial    ${ca.serial}`);
+  out.line(`  notAfter  ${ca.notAfter.toISOString()}`);
+  out.line(`  files     ${Object.values(SEAL_CA_FILES).join(", ")} (seal-ca.key is mode 0600: keep it offline)`);
+  out.result({ ok: true, dir: opts.out, files: { ...SEAL_CA_FILES }, keyType: opts.alg, issuer, kid: ca.kid, serial: ca.serial, notBefore: ca.notBefore, notAfter: ca.notAfter });
+}
+
+interface SealCertOptions {
+  sealCa: string;
+  name: string;
+  alg?: CertificateKeyType;
+  org?: string;
+  out: string;
+  file?: string;
+  days: number;
+}
+
+async function sealCertificate(role: SealCertificateRole, opts: SealCertOptions, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const caDir = resolve(opts.sealCa);
+  const [certificatePem, privateKeyPem, stateText] = await Promise.all([
+    readText(join(caDir, SEAL_CA_FILES.cert)),
+    readText(join(caDir, SEAL_CA_FILES.key)),
+    readText(join(caDir, SEAL_CA_FILES.state)),
+  ]);
+  let state: SealCaState;
+  try {
+    state = JSON.parse(stateText) as SealCaState;
+  } catch (err) {
+    throw new CliError("CA_STATE_INVALID", `${SEAL_CA_FILES.state} is not valid JSON: ${String(err)}`);
+  }
+  if (state.version !== 1 || state.kind !== "seal-ca" || !Array.isArray(state.issued))
+    throw new CliError("CA_STATE_INVALID", `${SEAL_CA_FILES.state} is not a version 1 seal CA state file`);
+  // Default: the CA's own family (SM2 under SM2; ES256 under P-256/Ed25519).
+  const keyType = opts.alg ?? (state.keyType === "SM2" ? "SM2" : "ES256");
+  const base = opts.file ?? `seal-${role}`;
+  const names = { cert: `${base}.crt`, key: `${base}.key` };
+  const dir = resolve(opts.out);
+  await mkdir(dir, { recursive: true });
+  await refuseExisting(dir, Object.values(names));
+  let issued: Awaited<ReturnType<typeof issueSealCertificate>>;
+  try {
+    issued = await issueSealCertificate({
+      ca: { certificatePem, privateKeyPem },
+      role,
+      name: opts.name,
+      keyType,
+      validityDays: opts.days,
+      ...(opts.org === undefined ? {} : { organization: opts.org }),
+    });
+  } catch (err) {
+    if (err instanceof TypeError) throw new CliError("USAGE", err.message, 2);
+    throw err;
+  }
+  await writeNew(join(dir, names.key), issued.privateKeyPem, 0o600);
+  await writeNew(join(dir, names.cert), issued.certificatePem, 0o644);
+  state.issued.push({
+    role,
+    name: opts.name,
+    keyType,
+    serial: issued.serial,
+    kid: issued.kid,
+    notBefore: issued.notBefore.toISOString(),
+    notAfter: issued.notAfter.toISOString(),
+    file: names.cert,
+  });
+  await replaceFile(join(caDir, SEAL_CA_FILES.state), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+  out.line(`issued seal-${role} certificate "${opts.name}" (${keyType}) in ${opts.out}`);
+  out.table(
+    ["role", "file", "key", "alg", "kid", "serial", "notAfter"],
+    [[role, names.cert, names.key, keyType, issued.kid, issued.serial, issued.notAfter.toISOString()]],
+  );
+  out.result({
+    ok: true,
+    role,
+    name: opts.name,
+    keyType,
+    dir: opts.out,
+    file: names.cert,
+    keyFile: names.key,
+    kid: issued.kid,
+    serial: issued.serial,
+    notBefore: issued.notBefore,
+    notAfter: issued.notAfter,
+  });
+}
+
+function parseKeyType(value: string): CertificateKeyType {
+  if (value !== "SM2" && value !== "ES256" && value !== "EdDSA") throw new InvalidArgumentError(`expected SM2, ES256 or EdDSA, got ${value}`);
+  return value;
 }
 
 async function revoke(opts: { ca: string; cert: string; reason?: string }, cmd: Command, ctx: CommandContext): Promise<void> {

@@ -12,17 +12,27 @@ import {
   type Envelope,
   type Header,
 } from "../gen/tongban/v1/envelope_pb.js";
+import { isSm2KeyObject } from "../gm/key-object.js";
+import { sm3 } from "../gm/sm3.js";
 import { newMessageId } from "../identifiers/index.js";
-import type { SignatureAlgorithm } from "../trust/signer-resolver.js";
+import type { SignatureAlgorithm, Suite } from "../trust/signer-resolver.js";
 import { encryptBody } from "./body-encryption.js";
-import { jwsSign, protectedFor, signingInput } from "./jws.js";
+import { encryptBodyGm } from "./gm-body-encryption.js";
+import { jwsSign, protectedFor, signingInput, sm2UserIdOf } from "./jws.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType, messageTypeForBodyCase } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
 
 /** The protocol identifier of this version. */
 export const PROTOCOL_V1 = "tongban/1";
-/** The JOSE algorithm suite. */
+/** The JOSE algorithm suite: ES256 or EdDSA signatures, SHA-256 body digest. */
 export const SUITE_JOSE_V1 = "jose-v1";
+/** The GM (国密) algorithm suite: SM2-with-SM3 signatures, SM3 body digest. */
+export const SUITE_GM_V1 = "gm-v1";
+
+/** The suite an algorithm belongs to: SM2SM3 is gm-v1, ES256 and EdDSA jose-v1. */
+export function suiteOfAlgorithm(algorithm: SignatureAlgorithm): Suite {
+  return algorithm === "SM2SM3" ? SUITE_GM_V1 : SUITE_JOSE_V1;
+}
 /** Default lifetime of an envelope: long enough for the outbox's retries. */
 export const DEFAULT_TTL_SECONDS = 48 * 3600;
 
@@ -34,6 +44,11 @@ export interface EnvelopeSigner {
   readonly algorithm: SignatureAlgorithm;
   /** Optional DER certificates to carry as hints (leaf first). */
   readonly certificates?: readonly Uint8Array[];
+  /**
+   * SM2 user ID for SM2SM3 signatures; default `1234567812345678`. Every
+   * verifier must be configured with the same value.
+   */
+  readonly sm2UserId?: string;
 }
 
 /** What to put in an envelope. */
@@ -50,8 +65,19 @@ export interface CreateEnvelopeOptions {
   readonly sequence?: number | bigint;
   readonly originalSender?: string;
   readonly finalRecipient?: string;
-  /** The recipient's P-256 public key; required for types that carry personal data. */
+  /**
+   * The recipient's public key; required for types that carry personal data.
+   * A P-256 key (the recipient's TLS certificate key, for jose-v1 recipients)
+   * gives a JWE body; an SM2 key (the recipient's SM2 certificate key, for
+   * gm-v1 recipients) gives the GM container (SM2 + SM4-GCM). The body
+   * encryption follows the recipient's suite, the signature the sender's.
+   */
   readonly encryptTo?: KeyObject;
+  /**
+   * The signing suite; defaults to the one of `signer.algorithm` (SM2SM3 →
+   * gm-v1, else jose-v1) and must agree with it when given.
+   */
+  readonly suite?: Suite;
   readonly messageId?: string;
   readonly now?: Date;
   readonly ttlSeconds?: number;
@@ -72,7 +98,8 @@ export interface CreatedEnvelope {
 /**
  * Builds, (optionally) encrypts and signs an envelope. The header is encoded
  * once; the signature covers exactly those bytes, and the header binds the
- * SHA-256 of exactly the body bytes that travel.
+ * digest (SHA-256 for jose-v1, SM3 for gm-v1) of exactly the body bytes
+ * that travel. The suite follows from the signer's algorithm.
  *
  * @example
  * ```ts
@@ -95,9 +122,24 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
   if (mustEncrypt && options.encryptTo === undefined) {
     throw new TypeError(`${MessageType[type]} carries personal data: pass encryptTo (the recipient's public key)`);
   }
+  const suite = suiteOfAlgorithm(options.signer.algorithm);
+  if (options.suite !== undefined && options.suite !== suite) {
+    throw new TypeError(`suite ${options.suite} does not match the signer's algorithm ${options.signer.algorithm} (${suite})`);
+  }
+  const sm2UserId = options.signer.algorithm === "SM2SM3" ? sm2UserIdOf(options.signer.sm2UserId) : undefined;
   const clear = toBinary(BodySchema, body);
-  const encrypted = options.encryptTo !== undefined;
-  const bodyBytes = encrypted ? await encryptBody(clear, options.encryptTo as KeyObject) : clear;
+  const encryptTo = options.encryptTo;
+  let bodyBytes: Uint8Array = clear;
+  let bodyEncoding = BodyEncoding.PROTOBUF;
+  if (encryptTo !== undefined) {
+    if (isSm2KeyObject(encryptTo)) {
+      bodyBytes = encryptBodyGm(clear, encryptTo);
+      bodyEncoding = BodyEncoding.GM_SM4;
+    } else {
+      bodyBytes = await encryptBody(clear, encryptTo);
+      bodyEncoding = BodyEncoding.JWE;
+    }
+  }
 
   const nowMs = (options.now ?? new Date()).getTime();
   const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
@@ -116,14 +158,17 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
     sequence: BigInt(options.sequence ?? 0),
     createdAt: timestampFromMs(nowMs),
     expiresAt: timestampFromMs(nowMs + ttl * 1000),
-    bodyDigest: { algorithm: DigestAlgorithm.SHA256, value: createHash("sha256").update(bodyBytes).digest() },
-    suite: SUITE_JOSE_V1,
-    bodyEncoding: encrypted ? BodyEncoding.JWE : BodyEncoding.PROTOBUF,
+    bodyDigest:
+      suite === SUITE_GM_V1
+        ? { algorithm: DigestAlgorithm.SM3, value: sm3(bodyBytes) }
+        : { algorithm: DigestAlgorithm.SHA256, value: createHash("sha256").update(bodyBytes).digest() },
+    suite,
+    bodyEncoding,
   });
   const headerBytes = toBinary(HeaderSchema, header);
   const prot = protectedFor(options.signer.algorithm, options.signer.kid);
   const protectedBytes = prot.bytes;
-  const value = jwsSign(options.signer.algorithm, options.signer.privateKey, signingInput(prot.b64, headerBytes));
+  const value = jwsSign(options.signer.algorithm, options.signer.privateKey, signingInput(prot.b64, headerBytes), sm2UserId === undefined ? {} : { sm2UserId });
   const envelope = create(EnvelopeSchema, {
     header: headerBytes,
     body: bodyBytes,

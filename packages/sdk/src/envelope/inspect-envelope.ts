@@ -35,7 +35,7 @@ export function inspectEnvelope(bytes: Uint8Array): InspectedEnvelope {
   } catch {
     // left as text: inspection shows what is there
   }
-  const encrypted = header.bodyEncoding === BodyEncoding.JWE;
+  const encrypted = header.bodyEncoding === BodyEncoding.JWE || header.bodyEncoding === BodyEncoding.GM_SM4;
   let body: Body | undefined;
   if (!encrypted) {
     try {

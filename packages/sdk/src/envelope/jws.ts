@@ -1,4 +1,7 @@
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { DEFAULT_SM2_USER_ID } from "../gm/oids.js";
+import { sm2PrivateKeyOf, sm2PublicKeyOf } from "../gm/key-object.js";
+import { sm2Sign, sm2Verify } from "../gm/sm2-signature.js";
 import type { SignatureAlgorithm } from "../trust/signer-resolver.js";
 import { base64url } from "./base64url.js";
 
@@ -7,6 +10,24 @@ export const ENVELOPE_JWS_TYPE = "tongban-header+jws";
 
 /** Algorithms the JOSE suite ("jose-v1") allows in an envelope. */
 export const JOSE_SUITE_ALGORITHMS: ReadonlySet<SignatureAlgorithm> = new Set(["ES256", "EdDSA"]);
+/** Algorithms the GM suite ("gm-v1") allows in an envelope. */
+export const GM_SUITE_ALGORITHMS: ReadonlySet<SignatureAlgorithm> = new Set(["SM2SM3"]);
+/** Every algorithm an envelope may be signed with: what verifyEnvelope accepts by default. */
+export const ENVELOPE_ALGORITHMS: ReadonlySet<SignatureAlgorithm> = new Set(["ES256", "EdDSA", "SM2SM3"]);
+
+/** SM2 parameters of a signature: the user ID both sides must agree on. */
+export interface Sm2UserIdOption {
+  /** Default `1234567812345678`; the empty string is refused. */
+  readonly sm2UserId?: string | undefined;
+}
+
+/** The SM2 user ID to use, refusing the empty one (TypeError): GM/T 0009 needs an identifier. */
+export function sm2UserIdOf(option: string | undefined): string {
+  if (option === undefined) return DEFAULT_SM2_USER_ID;
+  if (typeof option !== "string" || option === "") throw new TypeError("the SM2 user ID must be a non-empty string");
+  if (new TextEncoder().encode(option).length > 8191) throw new TypeError("the SM2 user ID must be shorter than 8192 bytes (ENTL is 16 bits)");
+  return option;
+}
 
 /** The fields of the JWS protected header of an envelope signature. */
 export interface EnvelopeProtectedHeader {
@@ -55,26 +76,48 @@ export function signingInput(protectedBytes: Uint8Array | string, headerBytes: U
   return Buffer.from(`${b64}.${base64url(headerBytes)}`, "latin1");
 }
 
-/** Signs with the raw JWS signature form (ES256: 64-byte R‖S; EdDSA: Ed25519). */
-export function jwsSign(algorithm: SignatureAlgorithm, key: KeyObject, input: Uint8Array): Uint8Array {
+/**
+ * Signs with the signature form of the algorithm: ES256 64-byte R‖S (JWS);
+ * EdDSA 64-byte Ed25519 (JWS); SM2SM3 the DER `SEQUENCE { r, s }` of an SM2
+ * signature (GB/T 32918.2, e = SM3(Z_A ‖ input), Z_A with the user ID).
+ */
+export function jwsSign(algorithm: SignatureAlgorithm, key: KeyObject, input: Uint8Array, options: Sm2UserIdOption = {}): Uint8Array {
   switch (algorithm) {
     case "ES256":
       return cryptoSign("sha256", input, { key, dsaEncoding: "ieee-p1363" });
     case "EdDSA":
       return cryptoSign(null, input, key);
+    case "SM2SM3":
+      return sm2Sign(input, sm2PrivateKeyOf(key), { userId: sm2UserIdOf(options.sm2UserId) });
     default:
-      throw new TypeError(`the JOSE suite cannot sign with ${algorithm}`);
+      throw new TypeError(`envelopes cannot be signed with ${String(algorithm)}`);
   }
 }
 
-/** Verifies a raw JWS signature value; false for any mismatch, never throws on bad bytes. */
-export function jwsVerify(algorithm: SignatureAlgorithm, key: KeyObject, input: Uint8Array, value: Uint8Array): boolean {
+/**
+ * Verifies a signature value made by {@link jwsSign}; false for any
+ * mismatch, never throws on bad bytes. For SM2SM3 the value must be the one
+ * minimal DER encoding, and `sm2PublicKey` (0x04 ‖ x ‖ y) is used when given
+ * instead of reading the point out of `key`.
+ */
+export function jwsVerify(
+  algorithm: SignatureAlgorithm,
+  key: KeyObject,
+  input: Uint8Array,
+  value: Uint8Array,
+  options: Sm2UserIdOption & { readonly sm2PublicKey?: Uint8Array | undefined } = {},
+): boolean {
+  const userId = algorithm === "SM2SM3" ? sm2UserIdOf(options.sm2UserId) : undefined;
   try {
     switch (algorithm) {
       case "ES256":
         return value.length === 64 && cryptoVerify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, value);
       case "EdDSA":
         return value.length === 64 && cryptoVerify(null, input, key, value);
+      case "SM2SM3": {
+        const point = options.sm2PublicKey ?? sm2PublicKeyOf(key);
+        return point !== undefined && value.length <= 72 && sm2Verify(input, value, point, { userId: userId as string });
+      }
       default:
         return false;
     }

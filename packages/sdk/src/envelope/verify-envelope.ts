@@ -13,10 +13,12 @@ import {
   type Envelope,
   type Header,
 } from "../gen/tongban/v1/envelope_pb.js";
+import { sm3 } from "../gm/sm3.js";
 import type { ResolvedSigner, SignatureAlgorithm, SignerResolver } from "../trust/signer-resolver.js";
 import { decryptBody } from "./body-encryption.js";
-import { PROTOCOL_V1, SUITE_JOSE_V1 } from "./create-envelope.js";
-import { ENVELOPE_JWS_TYPE, JOSE_SUITE_ALGORITHMS, jwsVerify, signingInput } from "./jws.js";
+import { PROTOCOL_V1, SUITE_GM_V1, SUITE_JOSE_V1, suiteOfAlgorithm } from "./create-envelope.js";
+import { decryptBodyGm } from "./gm-body-encryption.js";
+import { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, jwsVerify, signingInput, sm2UserIdOf } from "./jws.js";
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
@@ -36,6 +38,13 @@ export interface VerifyEnvelopeOptions {
   readonly replay?: ReplayGuard;
   /** This node's private key for JWE bodies (its TLS key). */
   readonly decryptionKey?: KeyObject;
+  /** This node's SM2 private key for GM-container bodies (BODY_ENCODING_GM_SM4). */
+  readonly sm2DecryptionKey?: KeyObject;
+  /**
+   * The SM2 user ID SM2SM3 signatures were made with; default
+   * `1234567812345678`. The empty string is refused (TypeError).
+   */
+  readonly sm2UserId?: string;
   /**
    * Stop after the signature, header, digest and replay checks, leaving an
    * encrypted body closed (a relaying hop checks origin without reading).
@@ -45,7 +54,11 @@ export interface VerifyEnvelopeOptions {
   readonly clockSkewMs?: number;
   readonly maxAgeMs?: number;
   readonly limits?: Partial<EnvelopeLimits>;
-  /** Algorithms accepted; defaults to the JOSE suite (ES256, EdDSA). */
+  /**
+   * Algorithms accepted; defaults to both suites (ES256, EdDSA, SM2SM3) so a
+   * node verifies every member of a mixed federation. The signer's
+   * certificate, not the message, fixes which one a given sender uses.
+   */
   readonly algorithms?: ReadonlySet<SignatureAlgorithm>;
 }
 
@@ -72,6 +85,7 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  */
 export async function verifyEnvelope(input: Uint8Array | Envelope, options: VerifyEnvelopeOptions): Promise<VerifiedEnvelope> {
   const limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
+  const sm2UserId = sm2UserIdOf(options.sm2UserId);
   const now = (options.now ?? new Date()).getTime();
 
   // 1. size, before decoding anything
@@ -94,7 +108,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
 
   // 2. protected header
   const prot = parseProtected(sig.protected);
-  const allowed = options.algorithms ?? JOSE_SUITE_ALGORITHMS;
+  const allowed = options.algorithms ?? ENVELOPE_ALGORITHMS;
   if (!allowed.has(prot.alg as SignatureAlgorithm)) {
     throw new TongbanError("ENVELOPE_UNSUPPORTED_SUITE", `signature algorithm ${JSON.stringify(prot.alg)} is not accepted`, { details: { alg: prot.alg } });
   }
@@ -107,7 +121,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   }
 
   // 4. signature over the exact header bytes
-  if (!jwsVerify(alg, signer.publicKey, signingInput(prot.b64, envelope.header), sig.value)) {
+  if (!jwsVerify(alg, signer.publicKey, signingInput(prot.b64, envelope.header), sig.value, { sm2UserId, sm2PublicKey: signer.sm2PublicKey })) {
     throw new TongbanError("ENVELOPE_BAD_SIGNATURE", "the signature does not verify over the header", { details: { kid: prot.kid } });
   }
 
@@ -122,6 +136,9 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
     throw new TongbanError("ENVELOPE_UNSUPPORTED_PROTOCOL", `protocol ${JSON.stringify(header.protocol)} is not spoken here`, { details: { protocol: header.protocol } });
   }
   checkHeaderFields(header);
+  if (header.suite !== suiteOfAlgorithm(alg)) {
+    throw new TongbanError("ENVELOPE_UNSUPPORTED_SUITE", `suite ${header.suite} cannot be signed with ${alg}`, { details: { suite: header.suite, alg } });
+  }
 
   // 6. the signer is the sender
   if (signer.nodeId !== header.sender) {
@@ -152,7 +169,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
     throw new TongbanError("ENVELOPE_EXPIRED", "the envelope has expired", { details: { expiresAt: new Date(expiresAt).toISOString() } });
   }
   // 9. body digest
-  const digest = createHash("sha256").update(envelope.body).digest();
+  const digest = header.suite === SUITE_GM_V1 ? sm3(envelope.body) : createHash("sha256").update(envelope.body).digest();
   const bound = header.bodyDigest!.value;
   if (bound.byteLength !== digest.byteLength || !timingSafeEqual(bound, digest)) {
     throw new TongbanError("ENVELOPE_BODY_DIGEST_MISMATCH", "the body does not match the signed digest");
@@ -167,6 +184,9 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   if (header.bodyEncoding === BodyEncoding.JWE) {
     if (options.decryptionKey === undefined) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted and no decryption key was given");
     clear = await decryptBody(envelope.body, options.decryptionKey);
+  } else if (header.bodyEncoding === BodyEncoding.GM_SM4) {
+    if (options.sm2DecryptionKey === undefined) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted to an SM2 key and no SM2 decryption key was given");
+    clear = decryptBodyGm(envelope.body, options.sm2DecryptionKey);
   } else {
     clear = envelope.body;
   }
@@ -224,11 +244,14 @@ function checkHeaderFields(h: Header): void {
   if (h.recipient === "") bad("recipient", "missing");
   if (h.createdAt === undefined) bad("created_at", "missing");
   if (h.expiresAt === undefined) bad("expires_at", "missing");
-  if (h.bodyDigest === undefined || h.bodyDigest.algorithm !== DigestAlgorithm.SHA256 || h.bodyDigest.value.byteLength !== 32) {
-    bad("body_digest", "must be a 32-byte SHA-256");
+  if (h.suite !== SUITE_JOSE_V1 && h.suite !== SUITE_GM_V1) bad("suite", `must be ${SUITE_JOSE_V1} or ${SUITE_GM_V1}`);
+  // The body digest algorithm is the suite's: SHA-256 for jose-v1, SM3 for gm-v1.
+  const digestAlgorithm = h.suite === SUITE_GM_V1 ? DigestAlgorithm.SM3 : DigestAlgorithm.SHA256;
+  if (h.bodyDigest === undefined || h.bodyDigest.algorithm !== digestAlgorithm || h.bodyDigest.value.byteLength !== 32) {
+    bad("body_digest", `must be a 32-byte ${h.suite === SUITE_GM_V1 ? "SM3" : "SHA-256"}`);
   }
-  if (h.suite !== SUITE_JOSE_V1) bad("suite", `must be ${SUITE_JOSE_V1}`);
-  if (h.bodyEncoding !== BodyEncoding.PROTOBUF && h.bodyEncoding !== BodyEncoding.JWE) bad("body_encoding", "must be PROTOBUF or JWE");
-  if (ENCRYPTED_MESSAGE_TYPES.has(h.type) && h.bodyEncoding !== BodyEncoding.JWE) bad("body_encoding", `${MessageType[h.type]} carries personal data and must be encrypted`);
+  const encrypted = h.bodyEncoding === BodyEncoding.JWE || h.bodyEncoding === BodyEncoding.GM_SM4;
+  if (h.bodyEncoding !== BodyEncoding.PROTOBUF && !encrypted) bad("body_encoding", "must be PROTOBUF, JWE or GM_SM4");
+  if (ENCRYPTED_MESSAGE_TYPES.has(h.type) && !encrypted) bad("body_encoding", `${MessageType[h.type]} carries personal data and must be encrypted`);
   if (h.caseId !== "" && !UUID_V7.test(h.caseId)) bad("case_id", "must be empty or a lower-case UUIDv7");
 }

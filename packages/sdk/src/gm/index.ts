@@ -19,3 +19,6 @@ export { parseCertificate, sm2PublicKeyFromCertificate, verifySm2CertificateSign
 export type { ParsedCertificate } from "./certificate.js";
 export { issueSm2Certificate } from "./issue-certificate.js";
 export type { IssueSm2CertificateOptions, NameAttribute } from "./issue-certificate.js";
+export { issueX509Certificate } from "./issue-certificate.js";
+export type { CertificateSigningKey, CertificateSubjectKey, IssueX509CertificateOptions } from "./issue-certificate.js";
+export { isSm2KeyObject, sm2PrivateKeyObject, sm2PrivateKeyOf, sm2PublicKeyObject, sm2PublicKeyOf } from "./key-object.js";

@@ -8,6 +8,7 @@ import {
   PeculiarCertificate,
   SubjectAlternativeNameExtension,
 } from "./x509-library.js";
+import { sm2PublicKeyOf } from "../gm/key-object.js";
 import { normalizeSerial } from "./der-integer.js";
 import { keyIdOf } from "./key-id.js";
 import { certificateDer, nodeIdOf, type CertificateInput } from "./node-id.js";
@@ -26,7 +27,7 @@ export interface CertificateSummary {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly isCa: boolean;
-  /** `ec-P-256`, `ed25519`, … */
+  /** `ec-P-256`, `ed25519`, `sm2`, … */
   readonly keyAlgorithm: string;
   /** RFC 5280 keyUsage bit names. */
   readonly keyUsage: readonly string[];
@@ -63,7 +64,7 @@ export function describeCertificate(cert: CertificateInput): CertificateSummary 
     notBefore: parsed.notBefore,
     notAfter: parsed.notAfter,
     isCa: bc?.ca === true,
-    keyAlgorithm: curve === undefined ? String(key.asymmetricKeyType) : `${String(key.asymmetricKeyType)}-${curve === "prime256v1" ? "P-256" : curve}`,
+    keyAlgorithm: sm2PublicKeyOf(key) !== undefined ? "sm2" : curve === undefined ? String(key.asymmetricKeyType) : `${String(key.asymmetricKeyType)}-${curve === "prime256v1" ? "P-256" : curve}`,
     keyUsage,
     extendedKeyUsage: (eku?.usages ?? []).map((u) => EKU_NAMES.get(String(u)) ?? String(u)),
     dnsNames: san === null ? [] : san.names.items.filter((n) => n.type === "dns").map((n) => n.value),

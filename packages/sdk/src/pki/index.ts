@@ -17,3 +17,18 @@ export { NODE_ID_URI_PREFIX, certificateDer, nodeIdOf, nodeIdUri, type Certifica
 export { keyIdOf } from "./key-id.js";
 export { describeCertificate, type CertificateSummary } from "./describe-certificate.js";
 export type { CertificateAuthority, FederationRoot, IssuedCertificate, NodeCertificates } from "./types.js";
+export {
+  certificateKeyTypeOf,
+  createSealCa,
+  createSm2Ca,
+  issueSealCertificate,
+  issueSm2SigningCertificate,
+  type CertificateKeyType,
+  type CreateSealCaOptions,
+  type CreateSm2CaOptions,
+  type GmCapableCertificateAuthority,
+  type IssueSealCertificateOptions,
+  type IssueSm2SigningCertificateOptions,
+  type SealCertificateRole,
+  type TypedIssuedCertificate,
+} from "./gm-certificates.js";

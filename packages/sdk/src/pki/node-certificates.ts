@@ -9,6 +9,7 @@ import {
   SubjectAlternativeNameExtension,
 } from "./x509-library.js";
 import { issueCertificate } from "./issue-certificate.js";
+import { issueSm2SigningCertificate } from "./gm-certificates.js";
 import { validateNodeId } from "../identifiers/index.js";
 import { nodeIdUri } from "./node-id.js";
 import type { CertificateAuthority, NodeCertificates } from "./types.js";
@@ -21,8 +22,11 @@ export interface IssueNodeCertificatesOptions {
   readonly ca: CertificateAuthority;
   /** The node id, e.g. `cn.110000.bj-gov`; becomes the subject CN and the `urn:tongban:node:` URI SAN. */
   readonly nodeId: string;
-  /** The signing certificate's algorithm, fixed by the node's suite in the directory. */
-  readonly signingAlgorithm: "ES256" | "EdDSA";
+  /**
+   * The signing certificate's algorithm, fixed by the node's suite in the
+   * directory: ES256 or EdDSA (jose-v1), SM2SM3 (gm-v1, an SM2 key).
+   */
+  readonly signingAlgorithm: "ES256" | "EdDSA" | "SM2SM3";
   readonly validityDays: number;
   /** Extra DNS SANs for the TLS certificate (`localhost` is always present). */
   readonly dnsNames?: readonly string[];
@@ -40,7 +44,9 @@ export interface IssueNodeCertificatesOptions {
  *   given ones. The same key is the node's ECDH-ES key for JWE bodies, hence
  *   keyAgreement.
  * - **Signing**: P-256 (ES256) or Ed25519 (EdDSA) key, keyUsage
- *   digitalSignature+nonRepudiation and no EKU, so it cannot serve TLS.
+ *   digitalSignature+nonRepudiation and no EKU, so it cannot serve TLS; or
+ *   for SM2SM3 an SM2 key that is also the node's gm-v1 encryption key
+ *   (see {@link issueSm2SigningCertificate}).
  *
  * Both carry the node id as subject CN and as URI SAN
  * `urn:tongban:node:<nodeId>`; the SAN is the identity binding.
@@ -58,8 +64,8 @@ export async function issueNodeCertificates(options: IssueNodeCertificatesOption
   if (typeof nodeId !== "string") throw new TypeError(`not a valid node id: ${String(nodeId)}`);
   const check = validateNodeId(nodeId);
   if (!check.ok) throw new TypeError(`not a valid node id: ${nodeId} (${check.issues.map((i) => i.message).join("; ")})`);
-  if (options.signingAlgorithm !== "ES256" && options.signingAlgorithm !== "EdDSA")
-    throw new TypeError('signingAlgorithm must be "ES256" or "EdDSA"');
+  if (options.signingAlgorithm !== "ES256" && options.signingAlgorithm !== "EdDSA" && options.signingAlgorithm !== "SM2SM3")
+    throw new TypeError('signingAlgorithm must be "ES256", "EdDSA" or "SM2SM3"');
   const dnsNames = unique(["localhost", ...(options.dnsNames ?? [])]);
   const ipAddresses = unique(["127.0.0.1", ...(options.ipAddresses ?? [])]);
   for (const d of dnsNames) if (!DNS_NAME.test(d)) throw new TypeError(`not a valid DNS name: ${d}`);
@@ -85,6 +91,10 @@ export async function issueNodeCertificates(options: IssueNodeCertificatesOption
       ]),
     ],
   });
+  if (options.signingAlgorithm === "SM2SM3") {
+    const signing = await issueSm2SigningCertificate({ ca: options.ca, nodeId, validityDays: options.validityDays, notBefore });
+    return { nodeId, tls, signing };
+  }
   const signing = await issueCertificate({
     ca: options.ca,
     commonName: nodeId,

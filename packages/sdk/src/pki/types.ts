@@ -31,6 +31,9 @@ export interface NodeCertificates {
    * node's ECDH-ES key for JWE bodies addressed to it.
    */
   readonly tls: IssuedCertificate;
-  /** Envelope signing certificate (ES256 or EdDSA); its kid is the JWS `kid`. */
+  /**
+   * Envelope signing certificate (ES256, EdDSA or SM2); its kid is the JWS
+   * `kid`. An SM2 one is also the node's gm-v1 body encryption certificate.
+   */
   readonly signing: IssuedCertificate;
 }

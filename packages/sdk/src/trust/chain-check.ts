@@ -1,4 +1,6 @@
 import { TongbanError } from "../errors/index.js";
+import { GM_OIDS } from "../gm/oids.js";
+import { sm2Verify } from "../gm/sm2-signature.js";
 import { ExtendedKeyUsage, KeyUsageFlags } from "../pki/x509-library.js";
 import type { CertificateRecord } from "./certificate-record.js";
 import type { RevocationData } from "./revocation-list.js";
@@ -75,13 +77,7 @@ function findIssuer(cert: CertificateRecord, depth: number, ctx: ChainContext): 
   for (const candidate of candidates) {
     if (candidate === cert) continue;
     if (!cert.x509.checkIssued(candidate.x509)) continue;
-    let signed: boolean;
-    try {
-      signed = cert.x509.verify(candidate.publicKey);
-    } catch {
-      signed = false;
-    }
-    if (!signed) continue;
+    if (!isSignedBy(cert, candidate)) continue;
     if (candidate !== ctx.anchor) {
       if (!candidate.isCa)
         throw new TongbanError("TRUST_UNTRUSTED_CHAIN", "an issuer in the chain is not a CA", { details: { kid: cert.kid, issuer: candidate.kid } });
@@ -103,4 +99,23 @@ function revocationCheck(cert: CertificateRecord, revocation: RevocationData | u
     throw new TongbanError("TRUST_CERT_REVOKED", "the certificate is on the federation revocation list", {
       details: { kid: cert.kid, serial: cert.serial },
     });
+}
+
+/**
+ * True when `issuer`'s key made the signature on `cert`. SM2-with-SM3
+ * signatures (GB/T 32918 with the default user ID `1234567812345678`, as
+ * GM/T 0015 certificates use) are checked with gm/, since Node's X.509
+ * verification does not apply the SM2 user ID; everything else with Node.
+ */
+export function isSignedBy(cert: CertificateRecord, issuer: CertificateRecord): boolean {
+  try {
+    if (cert.signatureAlgorithm === GM_OIDS.sm2WithSm3) {
+      return issuer.sm2PublicKey !== undefined && sm2Verify(cert.tbs, cert.signatureValue, issuer.sm2PublicKey);
+    }
+    // An SM2 key never signs anything but SM2-with-SM3.
+    if (issuer.sm2PublicKey !== undefined) return false;
+    return cert.x509.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { TongbanError } from "../errors/index.js";
+import { sm2PublicKeyOf } from "../gm/key-object.js";
 import type { SignatureAlgorithm } from "./signer-resolver.js";
 
 /**
@@ -14,8 +15,10 @@ export function signatureAlgorithmOf(key: KeyObject): SignatureAlgorithm {
   if (key.asymmetricKeyType === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === "prime256v1") return "ES256";
-    if (curve === "SM2") return "SM2SM3";
   }
+  // Node reports SM2 keys (public or private) without a key type; the curve
+  // OID in their SubjectPublicKeyInfo tells.
+  if (sm2PublicKeyOf(key) !== undefined) return "SM2SM3";
   throw new TongbanError("TRUST_CERT_INVALID", "the certificate key is not one Tongban signs with", {
     details: { keyType: key.asymmetricKeyType, curve: key.asymmetricKeyDetails?.namedCurve },
   });

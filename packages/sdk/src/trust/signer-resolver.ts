@@ -19,6 +19,11 @@ export interface ResolvedSigner {
   readonly publicKey: KeyObject;
   /** The algorithm the certificate's key signs with. */
   readonly algorithm: SignatureAlgorithm;
+  /**
+   * The raw SM2 public key (0x04 || x || y) when `algorithm` is SM2SM3;
+   * verifiers fall back to reading it from `publicKey` when absent.
+   */
+  readonly sm2PublicKey?: Uint8Array;
   /** The certificate's own validity window. */
   readonly notBefore: Date;
   readonly notAfter: Date;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { TongbanError } from "../errors/index.js";
 import { toDer } from "../pki/pem.js";
 import { parseCertificate, type CertificateRecord } from "./certificate-record.js";
-import { checkChain, type CertificatePurpose } from "./chain-check.js";
+import { checkChain, isSignedBy, type CertificatePurpose } from "./chain-check.js";
 import { verifyRevocationList, type RevocationData } from "./revocation-list.js";
 import { signatureAlgorithmOf } from "./signer-algorithm.js";
 import type { ResolvedSigner, SignerResolver } from "./signer-resolver.js";
@@ -87,7 +87,7 @@ export class TrustStore implements SignerResolver {
     const anchor = parseCertificate(options.anchor);
     let selfSigned = false;
     try {
-      selfSigned = anchor.x509.checkIssued(anchor.x509) && anchor.x509.verify(anchor.publicKey);
+      selfSigned = anchor.x509.checkIssued(anchor.x509) && isSignedBy(anchor, anchor);
     } catch {
       selfSigned = false;
     }
@@ -287,6 +287,7 @@ export class TrustStore implements SignerResolver {
               algorithm: signatureAlgorithmOf(record.publicKey),
               notBefore: new Date(record.notBefore),
               notAfter: new Date(record.notAfter),
+              ...(record.sm2PublicKey === undefined ? {} : { sm2PublicKey: record.sm2PublicKey }),
             })
           : undefined;
       outcome = { ok: true, notBefore: window.notBefore, notAfter: window.notAfter, signer };
