@@ -10,6 +10,7 @@ import {
   Calendar,
   DeadlineClock,
   certificateDer,
+  isSm2KeyObject,
   keyIdOf,
   loadChinaCalendar,
   loadTablesFromDirectory,
@@ -74,17 +75,23 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     [config.signing.cert, config.signing.key, config.federation.tlsCert, config.federation.tlsKey, config.trust.anchor].map((f) => readFile(f, "utf8")),
   ) as [string, string, string, string, string];
   const signer: EnvelopeSigner = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
-  const identity: NodeIdentity = { nodeId: config.nodeId, signer, decryptionKey: createPrivateKey(tlsKey) };
+  // gm-v1 (SM2SM3): bodies addressed to this node are SM2-wrapped to its signing key; JOSE partners still use the TLS key.
+  const identity: NodeIdentity = { nodeId: config.nodeId, signer, decryptionKey: createPrivateKey(tlsKey), ...(config.signing.algorithm === "SM2SM3" ? { sm2DecryptionKey: signer.privateKey } : {}) };
 
   // Partners' TLS keys: their personal-data bodies are encrypted to them.
   const encryptionKeys = new Map<string, KeyObject>();
+  const gmPartners = new Map<string, KeyObject>();
   for (const peer of config.peers) {
     for (const file of peer.certificates) {
       const cert = new X509Certificate(await readFile(file, "utf8"));
-      if (nodeIdOf(cert) === peer.nodeId && Array.isArray(cert.keyUsage) && cert.keyUsage.includes(SERVER_AUTH)) encryptionKeys.set(peer.nodeId, cert.publicKey);
+      if (nodeIdOf(cert) !== peer.nodeId) continue;
+      // A gm-v1 partner (SM2 signing certificate) gets SM2/SM4 bodies to that key; a jose-v1 partner JWE to its TLS key.
+      if (isSm2KeyObject(cert.publicKey)) gmPartners.set(peer.nodeId, cert.publicKey);
+      else if (Array.isArray(cert.keyUsage) && cert.keyUsage.includes(SERVER_AUTH)) encryptionKeys.set(peer.nodeId, cert.publicKey);
     }
   }
 
+  for (const [id, key] of gmPartners) encryptionKeys.set(id, key);
   const registry = config.mapping.tablesDir === undefined ? undefined : loadTablesFromDirectory(config.mapping.tablesDir);
   if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));

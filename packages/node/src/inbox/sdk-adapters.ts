@@ -11,6 +11,8 @@ export interface NodeIdentity {
   readonly signer: EnvelopeSigner;
   /** The TLS key, which opens JWE bodies addressed to this node. */
   readonly decryptionKey: KeyObject;
+  /** For a gm-v1 node: its SM2 signing key, which opens SM2/SM4 bodies addressed to it. */
+  readonly sm2DecryptionKey?: KeyObject;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface NodeIdentity {
  * node's clock (timestamps and certificate validity are judged by it).
  */
 export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, options: Partial<VerifyEnvelopeOptions> = {}, clock?: () => Date): EnvelopeVerifier {
-  return (envelope) => verifyEnvelope(envelope, { ...options, ...(clock === undefined ? {} : { now: clock() }), self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey });
+  return (envelope) => verifyEnvelope(envelope, { ...options, ...(clock === undefined ? {} : { now: clock() }), self: identity.nodeId, resolver, decryptionKey: identity.decryptionKey, ...(identity.sm2DecryptionKey === undefined ? {} : { sm2DecryptionKey: identity.sm2DecryptionKey }) });
 }
 
 /**

@@ -14,7 +14,7 @@ export interface LocalNodeSpec {
   readonly nodeId: string;
   /** A short name for output (e.g. 青浦). */
   readonly label?: string;
-  readonly signingAlgorithm?: "ES256" | "EdDSA";
+  readonly signingAlgorithm?: "ES256" | "EdDSA" | "SM2SM3";
 }
 
 /** Options of {@link startLocalFederation}. */

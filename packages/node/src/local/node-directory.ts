@@ -17,7 +17,7 @@ export interface InitNodeDirectoryOptions {
   readonly ca: CertificateAuthority;
   /** The federation trust anchor (PEM); the CA's certificate when left out. */
   readonly anchorPem?: string;
-  readonly signingAlgorithm?: "ES256" | "EdDSA";
+  readonly signingAlgorithm?: "ES256" | "EdDSA" | "SM2SM3";
   readonly validityDays?: number;
   /** Start of the certificates' validity (default now). */
   readonly notBefore?: Date;
