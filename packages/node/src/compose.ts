@@ -92,6 +92,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   }
 
   for (const [id, key] of gmPartners) encryptionKeys.set(id, key);
+  // The federation's seal CAs: seals on sealed results must chain to one (none configured: every seal fails its chain step).
+  const sealMakers = config.trust.sealCa === undefined ? [] : [...(await readFile(config.trust.sealCa, "utf8")).matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => certificateDer(m[0]));
   const registry = config.mapping.tablesDir === undefined ? undefined : loadTablesFromDirectory(config.mapping.tablesDir);
   if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
@@ -179,6 +181,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     calendar,
     events,
     now: clock,
+    results: { sealMakers, materials, now: clock },
     workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
   });
   let joint: JointDesk | undefined;

@@ -72,11 +72,12 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const algorithm = r.oneOf(sig, "algorithm", "signing", ALGORITHMS, D.signingAlgorithm);
 
   const tr = r.object(root["trust"], "trust", true) ?? {};
-  r.known(tr, "trust", ["anchor", "crl", "directory", "crlGraceMs"]);
+  r.known(tr, "trust", ["anchor", "crl", "directory", "crlGraceMs", "sealCa"]);
   const anchor = r.path(tr, "anchor", "trust", true);
   const crl = r.path(tr, "crl", "trust", false);
   const directory = r.path(tr, "directory", "trust", false);
   const crlGraceMs = r.integer(tr, "crlGraceMs", "trust", D.crlGraceMs, 0);
+  const sealCa = r.path(tr, "sealCa", "trust", false);
 
   const peers = peersField(r, root, nodeId);
 
@@ -127,7 +128,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     dataDir: must(dataDir),
     federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey) },
     signing: { cert: must(signingCert), key: must(signingKey), algorithm },
-    trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), crlGraceMs },
+    trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), ...(sealCa === undefined ? {} : { sealCa }), crlGraceMs },
     peers,
     platform: { listen: must(platformListen), auth: must(auth) },
     mapping: tablesDir === undefined ? {} : { tablesDir },

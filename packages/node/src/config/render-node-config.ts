@@ -30,6 +30,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
       anchor: rel(config.trust.anchor),
       ...(config.trust.crl === undefined ? {} : { crl: rel(config.trust.crl) }),
       ...(config.trust.directory === undefined ? {} : { directory: rel(config.trust.directory) }),
+      ...(config.trust.sealCa === undefined ? {} : { sealCa: rel(config.trust.sealCa) }),
       crlGraceMs: config.trust.crlGraceMs,
     },
     peers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, ...(p.suite === undefined ? {} : { suite: p.suite }), certificates: p.certificates.map(rel) })),

@@ -64,6 +64,8 @@ export interface NodeConfig {
     readonly directory?: string;
     /** How long a CRL past its nextUpdate is still used, in ms. */
     readonly crlGraceMs: number;
+    /** The federation's seal CA certificates (PEM, one or more): seals on results must chain to one. */
+    readonly sealCa?: string;
   };
   readonly peers: readonly PeerConfig[];
   readonly platform: {

@@ -18,6 +18,7 @@ import type { EffectHandler } from "../inbox/intake.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
 import type { EventLog, NodeEvent } from "./events.js";
+import { verifyResultDocuments, type ResultVerification } from "./results.js";
 
 /** One step of a case as this node saw it. */
 export interface TimelineStep {
@@ -160,6 +161,8 @@ export interface CaseEffectsOptions {
   readonly events?: EventLog | undefined;
   /** The promised working days of this node's item for a 基本编码, from its mapping tables. */
   readonly workingDaysFor?: ((basicCode: string) => number | undefined) | undefined;
+  /** Verifies sealed documents and e-license ids of a RESULT on intake; reports go into the case. */
+  readonly results?: ResultVerification | undefined;
   readonly now?: () => Date;
 }
 
@@ -260,6 +263,20 @@ export function caseEffects(options: CaseEffectsOptions): EffectHandler & { sett
       ops.push(...delivered.ops); // its event; the record is written again below
     }
     const advanced = advanceCase(record, { action, role: actor, at, site: header.sender, messageId: header.messageId, type: header.type, ...(note === undefined ? {} : { note }) }, ctx);
+    if (body.kind.case === "result" && options.results !== undefined && body.kind.value.documents.length > 0) {
+      // Sealed results are verified on intake; the reports are recorded in the case, an invalid seal is an alert.
+      const reports = await verifyResultDocuments(body.kind.value.documents, options.results);
+      const results: Record<string, unknown> = { ...(advanced.record.results ?? {}) };
+      for (const r of reports) results[r.documentId] = { ...r, messageId: header.messageId };
+      const bad = reports.filter((r) => r.verdict === "invalid" || r.verdict === "malformed" || r.licenses.some((l) => !l.valid));
+      ops.push(...advanced.ops, ...caseOps({ ...advanced.record, results }));
+      if (options.events !== undefined) {
+        const { event, op } = options.events.ops({ type: "result.verified", caseId: header.caseId, messageId: header.messageId, partner: header.sender, ...(bad.length > 0 ? { alert: true } : {}), detail: { documents: reports.map((r) => ({ documentId: r.documentId, verdict: r.verdict, licenses: r.licenses.map((l) => `${l.id}:${l.valid ? "ok" : "invalid"}`) })) } }, at);
+        ops.push(op);
+        emitted.push(event);
+      }
+      return done(ops);
+    }
     ops.push(...advanced.ops);
     return done(ops);
   };

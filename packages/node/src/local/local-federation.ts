@@ -31,6 +31,8 @@ export interface LocalFederationOptions {
   /** Retry policy of every node (tests use short schedules). */
   readonly retry?: Partial<RetryPolicy>;
   readonly compose?: ComposeOptions;
+  /** The federation's seal CA certificates (PEM file) every node trusts for sealed results. */
+  readonly sealCaFile?: string;
 }
 
 /** A running node of the local federation, with a platform client logged in with its token. */
@@ -113,6 +115,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         ...c,
         log: { level: options.logLevel ?? "silent" },
         retry: { ...c.retry, policy: { ...c.retry.policy, ...options.retry } },
+        ...(options.sealCaFile === undefined ? {} : { trust: { ...c.trust, sealCa: options.sealCaFile } }),
         shutdown: { graceMs: 2_000, drainDelayMs: 0 },
       }),
     });
