@@ -21,17 +21,18 @@ const arg = (n, d) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d)
 const json = argv.includes("--json");
 const MESSAGES = arg("--messages", 20_000);
 const CONCURRENCY = arg("--concurrency", 64);
+const ALG = argv.includes("--alg") ? argv[argv.indexOf("--alg") + 1] : "ES256"; // ES256 or EdDSA (both nodes)
 const log = (s) => process.stderr.write(`[bench-intake] ${s}\n`);
 
 const QINGPU = "cn.310118.qingpu";
 const WUJIANG = "cn.320509.wujiang";
 const root = await createFederationRoot({ name: "bench root", validityDays: 2 });
-const q = await issueNodeCertificates({ ca: root, nodeId: QINGPU, signingAlgorithm: "ES256", validityDays: 2 });
-const w = await issueNodeCertificates({ ca: root, nodeId: WUJIANG, signingAlgorithm: "ES256", validityDays: 2 });
+const q = await issueNodeCertificates({ ca: root, nodeId: QINGPU, signingAlgorithm: ALG, validityDays: 2 });
+const w = await issueNodeCertificates({ ca: root, nodeId: WUJIANG, signingAlgorithm: ALG, validityDays: 2 });
 const trust = new TrustStore({ anchor: root.certificatePem });
 trust.addCertificate(q.signing.certificatePem);
-const wIdentity = { nodeId: WUJIANG, signer: { kid: w.signing.kid, privateKey: createPrivateKey(w.signing.privateKeyPem), algorithm: "ES256" }, decryptionKey: createPrivateKey(w.tls.privateKeyPem) };
-const qSigner = { kid: q.signing.kid, privateKey: createPrivateKey(q.signing.privateKeyPem), algorithm: "ES256" };
+const wIdentity = { nodeId: WUJIANG, signer: { kid: w.signing.kid, privateKey: createPrivateKey(w.signing.privateKeyPem), algorithm: ALG }, decryptionKey: createPrivateKey(w.tls.privateKeyPem) };
+const qSigner = { kid: q.signing.kid, privateKey: createPrivateKey(q.signing.privateKeyPem), algorithm: ALG };
 
 log(`signing ${MESSAGES} envelopes in advance …`);
 const envelopes = [];
