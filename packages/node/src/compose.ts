@@ -6,8 +6,10 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   Calendar,
+  TongbanError,
   DeadlineClock,
   certificateDer,
   isSm2KeyObject,
@@ -22,6 +24,7 @@ import {
 import { CaseState } from "@tongban/sdk/gen";
 import { fromBinary } from "@bufbuild/protobuf";
 import { HeaderSchema } from "@tongban/sdk/gen";
+import { DirectoryState } from "./directory/directory-state.js";
 import { CaseDesk, materialsBefore } from "./handlers/case-desk.js";
 import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
@@ -36,6 +39,7 @@ import { grpcSender } from "./outbox/grpc-sender.js";
 import { Outbox, type Sender } from "./outbox/outbox.js";
 import { RetrySchedule } from "./outbox/retry-schedule.js";
 import { federationService } from "./server/federation-service.js";
+import { PartnerLimiter } from "./server/partner-limiter.js";
 import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
 import { GroupCommitter } from "./store/group-committer.js";
@@ -61,8 +65,17 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   readonly materialTransfers: ReadonlyMap<string, number>;
   readonly materials: MaterialStore;
   readonly registry: MappingRegistry | undefined;
+  readonly directory: DirectoryState;
   /** Runs one deadline check now; returns the events it raised. */
   checkDeadlines(): Promise<NodeEvent[]>;
+  /**
+   * Switches envelope signing to a new certificate and key while the node
+   * runs (docs/directory.md "Rotation"): the certificate must chain to the
+   * anchor and name this node; publish it in the directory (beside the old
+   * one) before switching, so partners know it. Write it to `signing.cert`
+   * / `signing.key` too, so a restart keeps it.
+   */
+  rotateSigningKey(certPem: string, keyPem: string): void;
 }
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
@@ -74,7 +87,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const [signCert, signKey, tlsCert, tlsKey, anchor] = await Promise.all(
     [config.signing.cert, config.signing.key, config.federation.tlsCert, config.federation.tlsKey, config.trust.anchor].map((f) => readFile(f, "utf8")),
   ) as [string, string, string, string, string];
-  const signer: EnvelopeSigner = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
+  // Mutable so a rotation swaps the key in place for everything that signs (case desk, joint desk, receipts).
+  const signer: { -readonly [K in keyof EnvelopeSigner]: EnvelopeSigner[K] } = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
   // gm-v1 (SM2SM3): bodies addressed to this node are SM2-wrapped to its signing key; JOSE partners still use the TLS key.
   const identity: NodeIdentity = { nodeId: config.nodeId, signer, decryptionKey: createPrivateKey(tlsKey), ...(config.signing.algorithm === "SM2SM3" ? { sm2DecryptionKey: signer.privateKey } : {}) };
 
@@ -114,13 +128,43 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   };
 
   const transfers = new Map<string, number>();
+  // The federation directory (docs/directory.md): partners, their addresses and keys, degradation when it expires.
+  const directory = new DirectoryState({
+    nodeId: config.nodeId,
+    trust,
+    graceMs: config.trust.directoryGraceMs,
+    lastGoodFile: join(dirname(config.dataDir), "directory", "last-good.jws"),
+    configPeers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, encryptionKey: encryptionKeys.get(p.nodeId), source: "config" as const })),
+    now: clock,
+    onChange: (c) => {
+      const alert = c.status === "expired-within-grace" || c.status === "stale";
+      if (alert) {
+        metrics.alertsTotal.inc({ kind: `directory.${c.status}` });
+        logger.error({ status: c.status, version: c.version, reason: c.reason }, c.status === "stale" ? "the federation directory is past its grace period: only partners already known are served" : "the federation directory has expired: serving on the last good one within the grace period");
+      } else logger.info({ status: c.status, version: c.version, previous: c.previous, reason: c.reason }, "federation directory");
+      void emit({ type: c.status === "current" ? "directory.updated" : `directory.${c.status}`, ...(alert ? { alert: true } : {}), detail: { ...c } }).catch(() => undefined);
+    },
+  });
+  await directory.restore();
+  const refreshDirectory = async (): Promise<void> => {
+    if (config.trust.directory === undefined) return;
+    const text = await readFile(config.trust.directory, "utf8").catch(() => undefined);
+    if (text === undefined) return;
+    try {
+      await directory.offer(text, config.trust.directory);
+    } catch (err) {
+      logger.error({ err, file: config.trust.directory }, "the directory file was refused; keeping the one held");
+    }
+  };
+  await refreshDirectory();
+
   const grpc =
     options.sender === undefined
       ? grpcSender({
           ca: anchor,
           cert: tlsCert,
           key: tlsKey,
-          addresses: (id) => config.peers.find((p) => p.nodeId === id)?.address,
+          addresses: (id) => directory.peer(id)?.address,
           timeoutMs: 30_000,
           async prepare(client, destination, envelope) {
             const header = fromBinary(HeaderSchema, envelope.header);
@@ -160,6 +204,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     onEvent: (e) => {
       metrics.deliveryAttemptsTotal.inc({ destination: e.destination, result: e.type.slice("outbox.".length) });
       if (e.type === "outbox.acknowledged") {
+        void directory.contacted(e.destination).catch(() => undefined);
         void outbox.status(e.messageId).then((r) => (r === undefined || r.caseId === "" ? undefined : desk?.delivered(r.caseId, e.messageId))).catch((err: unknown) => logger.error({ err, messageId: e.messageId }, "recording delivery failed"));
         return;
       }
@@ -203,8 +248,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
     { maxInFlight: config.limits.maxInFlight },
   );
-  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
-  desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => encryptionKeys.get(id), registry: () => registry, materials, events, calendar, now: clock });
+  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock });
+  desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock });
 
   /** Raises `deadline.yellow` / `deadline.red` once per level change for open cases with a running clock. */
   const checkDeadlines = async (): Promise<NodeEvent[]> => {
@@ -237,6 +282,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       raised.push(e);
       metrics.alertsTotal.inc({ kind: "joint.task.overdue" });
     }
+    directory.check();
     // The outbox gauge, by status (tongban_outbox_messages).
     const counts: Record<string, number> = { QUEUED: 0, SENDING: 0, ACKNOWLEDGED: 0, RETRY_WAIT: 0, FAILED: 0, REJECTED: 0 };
     for await (const e of store.iterate(storeKeys.outbox.range())) {
@@ -248,6 +294,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   };
 
   let deadlineTimer: NodeJS.Timeout | undefined;
+  let directoryTimer: NodeJS.Timeout | undefined;
   const services: NodeService[] = [
     { name: "group-committer", stop: () => committer.close() },
     { name: "sender", stop: () => grpc?.close() },
@@ -267,6 +314,23 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         outbox.start(options.outboxIntervalMs ?? 250);
       },
       stop: () => outbox.stop(),
+    },
+    {
+      name: "directory",
+      start() {
+        const tick = () => {
+          void refreshDirectory().finally(() => {
+            directory.check();
+            directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
+            directoryTimer.unref();
+          });
+        };
+        directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
+        directoryTimer.unref();
+      },
+      stop() {
+        if (directoryTimer !== undefined) clearTimeout(directoryTimer);
+      },
     },
     {
       name: "deadlines",
@@ -289,11 +353,21 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
 
   const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
   const deliver = federation.deliver!;
+  const limiter = new PartnerLimiter({ rate: config.limits.perPartnerRate, burst: config.limits.perPartnerBurst, inFlight: config.limits.perPartnerInFlight });
   // Every delivery is counted by result and code, and timed (tongban_intake_total, tongban_intake_seconds).
   federation.deliver = async (req, ctx) => {
     const end = metrics.intakeSeconds.startTimer();
     try {
-      const res = await deliver(req, ctx);
+      if (ctx.peer.nodeId !== undefined) directory.admit(ctx.peer.nodeId);
+      // Per-partner rate and concurrency: one partner's flood does not starve the others.
+      const release = limiter.admit(ctx.peer.nodeId ?? ctx.peer.address);
+      let res;
+      try {
+        res = await deliver(req, ctx);
+      } finally {
+        release();
+      }
+      if (ctx.peer.nodeId !== undefined) void directory.contacted(ctx.peer.nodeId).catch(() => undefined);
       metrics.intakeTotal.inc({ result: "accepted", code: "" });
       return res;
     } catch (err) {
@@ -304,6 +378,14 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     } finally {
       end();
     }
+  };
+
+  // GetDirectory: the held directory, to any authenticated peer (it is self-verifying).
+  federation.getDirectory = async (req) => {
+    const held = directory.version;
+    if (held === undefined || directory.document === undefined) throw new TongbanError("CASE_NOT_FOUND", "this node holds no federation directory");
+    const newerThan = req.ifNewerThan === "" ? -1 : Number(req.ifNewerThan);
+    return { version: String(held), document: held > newerThan ? new TextEncoder().encode(directory.document) : new Uint8Array() };
   };
 
   return {
@@ -317,7 +399,16 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     events,
     materials,
     materialTransfers: transfers,
+    directory,
     registry,
     checkDeadlines,
+    rotateSigningKey(certPem, keyPem) {
+      const kid = trust.addCertificate(certPem);
+      const resolved = trust.resolveSigner(kid, clock());
+      if (resolved.nodeId !== config.nodeId) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate names ${resolved.nodeId}, not ${config.nodeId}`);
+      const privateKey = createPrivateKey(keyPem);
+      Object.assign(signer, { kid, privateKey, certificates: [certificateDer(certPem)] });
+      logger.info({ kid }, "signing key rotated");
+    },
   };
 }

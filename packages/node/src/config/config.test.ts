@@ -42,7 +42,7 @@ describe("parseNodeConfig", () => {
     expect(c.log.level).toBe("info");
     expect(c.metrics).toEqual({});
     expect(c.retry.policy).toEqual(DEFAULT_RETRY_POLICY);
-    expect(c.limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, timestampWindowMs: 300_000, maxInFlight: 256 });
+    expect(c.limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, timestampWindowMs: 300_000, maxInFlight: 256, perPartnerRate: 500, perPartnerBurst: 1_000, perPartnerInFlight: 64 });
     expect(c.shutdown).toEqual({ graceMs: 5000, drainDelayMs: 0 });
   });
 

@@ -37,14 +37,14 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     dataDir: join(dir, L.dataDir),
     federation: { listen: listen(D.federationListen), tlsCert: join(dir, L.tlsCert), tlsKey: join(dir, L.tlsKey) },
     signing: { cert: join(dir, L.signingCert), key: join(dir, L.signingKey), algorithm: D.signingAlgorithm },
-    trust: { anchor: join(dir, L.anchor), crlGraceMs: D.crlGraceMs },
+    trust: { anchor: join(dir, L.anchor), crlGraceMs: D.crlGraceMs, directoryGraceMs: D.directoryGraceMs, directoryRefreshMs: D.directoryRefreshMs },
     peers: [],
     platform: { listen: listen(D.platformListen), auth: { kind: "tokens", tokens: [] } },
     mapping: {},
     metrics: {},
     log: { level: D.logLevel },
     retry: { policy: DEFAULT_RETRY_POLICY, perDestination: {} },
-    limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight },
+    limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight, perPartnerRate: D.perPartnerRate, perPartnerBurst: D.perPartnerBurst, perPartnerInFlight: D.perPartnerInFlight },
     shutdown: { graceMs: D.shutdownGraceMs, drainDelayMs: D.drainDelayMs },
   };
 }

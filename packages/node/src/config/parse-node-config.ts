@@ -11,10 +11,17 @@ export const NODE_CONFIG_DEFAULTS = Object.freeze({
   signingAlgorithm: "ES256" as SignatureAlgorithm,
   logLevel: "info" as LogLevel,
   crlGraceMs: 0,
+  // A day of service on an expired directory, with alerts from its first minute.
+  directoryGraceMs: 24 * 60 * 60_000,
+  directoryRefreshMs: 5 * 60_000,
   // grpc-js's own default; materials larger than this are streamed in chunks.
   maxMessageBytes: 4 * 1024 * 1024,
   timestampWindowMs: 5 * 60_000,
   maxInFlight: 256,
+  // Per partner: messages per second (token bucket with a burst) and deliveries at once.
+  perPartnerRate: 500,
+  perPartnerBurst: 1_000,
+  perPartnerInFlight: 64,
   shutdownGraceMs: 5_000,
   drainDelayMs: 0,
 });
@@ -72,12 +79,14 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const algorithm = r.oneOf(sig, "algorithm", "signing", ALGORITHMS, D.signingAlgorithm);
 
   const tr = r.object(root["trust"], "trust", true) ?? {};
-  r.known(tr, "trust", ["anchor", "crl", "directory", "crlGraceMs", "sealCa"]);
+  r.known(tr, "trust", ["anchor", "crl", "directory", "crlGraceMs", "sealCa", "directoryGraceMs", "directoryRefreshMs"]);
   const anchor = r.path(tr, "anchor", "trust", true);
   const crl = r.path(tr, "crl", "trust", false);
   const directory = r.path(tr, "directory", "trust", false);
   const crlGraceMs = r.integer(tr, "crlGraceMs", "trust", D.crlGraceMs, 0);
   const sealCa = r.path(tr, "sealCa", "trust", false);
+  const directoryGraceMs = r.integer(tr, "directoryGraceMs", "trust", D.directoryGraceMs, 0);
+  const directoryRefreshMs = r.integer(tr, "directoryRefreshMs", "trust", D.directoryRefreshMs, 1_000);
 
   const peers = peersField(r, root, nodeId);
 
@@ -104,12 +113,15 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const retry = retryField(r, root, peers);
 
   const lim = r.object(root["limits"], "limits", false) ?? {};
-  r.known(lim, "limits", ["maxMessageBytes", "timestampWindowMs", "maxInFlight"]);
+  r.known(lim, "limits", ["maxMessageBytes", "timestampWindowMs", "maxInFlight", "perPartnerRate", "perPartnerBurst", "perPartnerInFlight"]);
   const limits = {
     // Below 64 KiB not even a receipt with its certificate chain fits.
     maxMessageBytes: r.integer(lim, "maxMessageBytes", "limits", D.maxMessageBytes, 64 * 1024, 2 ** 31 - 1),
     timestampWindowMs: r.integer(lim, "timestampWindowMs", "limits", D.timestampWindowMs, 1_000),
     maxInFlight: r.integer(lim, "maxInFlight", "limits", D.maxInFlight, 1),
+    perPartnerRate: r.integer(lim, "perPartnerRate", "limits", D.perPartnerRate, 1),
+    perPartnerBurst: r.integer(lim, "perPartnerBurst", "limits", D.perPartnerBurst, 1),
+    perPartnerInFlight: r.integer(lim, "perPartnerInFlight", "limits", D.perPartnerInFlight, 1),
   };
 
   const sd = r.object(root["shutdown"], "shutdown", false) ?? {};
@@ -128,7 +140,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     dataDir: must(dataDir),
     federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey) },
     signing: { cert: must(signingCert), key: must(signingKey), algorithm },
-    trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), ...(sealCa === undefined ? {} : { sealCa }), crlGraceMs },
+    trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), ...(sealCa === undefined ? {} : { sealCa }), crlGraceMs, directoryGraceMs, directoryRefreshMs },
     peers,
     platform: { listen: must(platformListen), auth: must(auth) },
     mapping: tablesDir === undefined ? {} : { tablesDir },

@@ -32,6 +32,8 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
       ...(config.trust.directory === undefined ? {} : { directory: rel(config.trust.directory) }),
       ...(config.trust.sealCa === undefined ? {} : { sealCa: rel(config.trust.sealCa) }),
       crlGraceMs: config.trust.crlGraceMs,
+      directoryGraceMs: config.trust.directoryGraceMs,
+      directoryRefreshMs: config.trust.directoryRefreshMs,
     },
     peers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, ...(p.suite === undefined ? {} : { suite: p.suite }), certificates: p.certificates.map(rel) })),
     platform: { listen: formatListenAddress(config.platform.listen), auth },

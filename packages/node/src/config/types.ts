@@ -64,6 +64,10 @@ export interface NodeConfig {
     readonly directory?: string;
     /** How long a CRL past its nextUpdate is still used, in ms. */
     readonly crlGraceMs: number;
+    /** How long an expired directory is still used (with alerts), in ms. */
+    readonly directoryGraceMs: number;
+    /** How often the directory file and peers are checked for a newer directory, in ms. */
+    readonly directoryRefreshMs: number;
     /** The federation's seal CA certificates (PEM, one or more): seals on results must chain to one. */
     readonly sealCa?: string;
   };
@@ -89,6 +93,11 @@ export interface NodeConfig {
     readonly timestampWindowMs: number;
     /** Deliveries processed at once before OVERLOADED. */
     readonly maxInFlight: number;
+    /** Deliveries one partner may make per second (sustained), in a token bucket of `perPartnerBurst`. */
+    readonly perPartnerRate: number;
+    readonly perPartnerBurst: number;
+    /** Deliveries of one partner processed at once; beyond it OVERLOADED. */
+    readonly perPartnerInFlight: number;
   };
   readonly shutdown: {
     /** Time calls in flight get to finish before they are cancelled, in ms. */

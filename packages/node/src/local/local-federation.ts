@@ -1,7 +1,8 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
-import { createFederationRoot, createPlatformClient, type FederationRoot, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
+import { writeFile } from "node:fs/promises";
+import { buildDirectory, createCrl, createFederationRoot, createPlatformClient, signDirectory, type DirectoryInput, type FederationRoot, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
 import { composeNode, type ComposeOptions, type ComposedNode } from "../compose.js";
 import { NODE_DIR_LAYOUT } from "../config/default-node-config.js";
 import type { LogLevel, NodeConfig } from "../config/types.js";
@@ -33,6 +34,12 @@ export interface LocalFederationOptions {
   readonly compose?: ComposeOptions;
   /** The federation's seal CA certificates (PEM file) every node trusts for sealed results. */
   readonly sealCaFile?: string;
+  /**
+   * Build the federation from a signed directory alone: no node lists peers;
+   * every node reads `<dir>/directory.jws` (signed by the root) for partners,
+   * addresses and certificates.
+   */
+  readonly fromDirectory?: { readonly expiresInMs?: number; readonly graceMs?: number; readonly refreshMs?: number };
 }
 
 /** A running node of the local federation, with a platform client logged in with its token. */
@@ -63,6 +70,12 @@ export interface LocalFederation {
   startNode(idOrLabel: string): Promise<void>;
   /** Stops every node. */
   stop(): Promise<void>;
+  /**
+   * With `fromDirectory`: publishes the next directory version (the nodes'
+   * certificates as they are, changed by `edit`) to the directory file, and
+   * returns the signed text.
+   */
+  publishDirectory(edit?: (input: DirectoryInput) => DirectoryInput, expiresInMs?: number): Promise<string>;
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released; loopback only). */
@@ -94,7 +107,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
   for (const spec of options.nodes) {
     const dir = join(options.dir, spec.nodeId);
     const p = ports.get(spec.nodeId)!;
-    const peers = options.nodes
+    const peers = options.fromDirectory !== undefined ? [] : options.nodes
       .filter((o) => o.nodeId !== spec.nodeId)
       .map((o) => ({
         nodeId: o.nodeId,
@@ -115,12 +128,43 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         ...c,
         log: { level: options.logLevel ?? "silent" },
         retry: { ...c.retry, policy: { ...c.retry.policy, ...options.retry } },
-        ...(options.sealCaFile === undefined ? {} : { trust: { ...c.trust, sealCa: options.sealCaFile } }),
+        trust: {
+          ...c.trust,
+          ...(options.sealCaFile === undefined ? {} : { sealCa: options.sealCaFile }),
+          ...(options.fromDirectory === undefined
+            ? {}
+            : { directory: join(options.dir, "directory.jws"), directoryGraceMs: options.fromDirectory.graceMs ?? c.trust.directoryGraceMs, directoryRefreshMs: options.fromDirectory.refreshMs ?? c.trust.directoryRefreshMs }),
+        },
         shutdown: { graceMs: 2_000, drainDelayMs: 0 },
       }),
     });
     nodes.set(spec.nodeId, { spec, nodeId: spec.nodeId, label: spec.label ?? spec.nodeId, dir, configFile: init.configFile, config: init.config, certificates: init.certificates, platformToken: init.platformToken, node: undefined, composed: undefined, platform: undefined });
   }
+
+  let version = 0;
+  const publishDirectory = async (edit: (input: DirectoryInput) => DirectoryInput = (x) => x, expiresInMs = options.fromDirectory?.expiresInMs ?? 86_400_000): Promise<string> => {
+    const now = new Date();
+    const input: DirectoryInput = {
+      federation: { id: "yangtze-delta-local", name: "长三角示范区 (local)" },
+      version: ++version,
+      issuedAt: now,
+      expiresAt: new Date(now.getTime() + expiresInMs),
+      crl: await createCrl({ ca: root, revoked: [], thisUpdate: now, nextUpdate: new Date(now.getTime() + 30 * 86_400_000) }),
+      nodes: [...nodes.values()].map((n) => ({
+        nodeId: n.nodeId,
+        name: n.label,
+        regions: [n.nodeId.split(".")[1] ?? ""],
+        endpoints: { federation: `127.0.0.1:${ports.get(n.nodeId)!.federation}` },
+        suite: n.spec.signingAlgorithm === "SM2SM3" ? ("gm-v1" as const) : ("jose-v1" as const),
+        certificates: { tls: [n.certificates.tls.certificatePem], signing: [n.certificates.signing.certificatePem] },
+        contact: { name: n.label },
+      })),
+    };
+    const text = signDirectory(buildDirectory(edit(input), { anchor: root.certificatePem }), { key: root.privateKeyPem, cert: root.certificatePem });
+    await writeFile(join(options.dir, "directory.jws"), text);
+    return text;
+  };
+  if (options.fromDirectory !== undefined) await publishDirectory();
 
   const find = (key: string): LocalNode => {
     const n = nodes.get(key) ?? [...nodes.values()].find((x) => x.label === key);
@@ -161,6 +205,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
     node: find,
     stopNode,
     startNode,
+    publishDirectory,
     async stop() {
       for (const n of nodes.values()) await stopNode(n.nodeId);
     },
