@@ -79,6 +79,8 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
 }
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+/** Own certificates expiring within this many days raise `certificate.expiring`. */
+export const CERTIFICATE_WARNING_DAYS = 30;
 const dec = new TextDecoder();
 
 /** Builds intake, outbox, case desk, event log and the two services of a node. */
@@ -112,6 +114,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
 
+  let currentSigningPem = signCert;
+  const warnedCertificates = new Set<string>();
   const committer = new GroupCommitter(store);
   const events = new EventLog(store);
   await events.open();
@@ -283,6 +287,17 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       metrics.alertsTotal.inc({ kind: "joint.task.overdue" });
     }
     directory.check();
+    // Own certificates nearing expiry: warned weeks ahead (once per certificate per run), as an alert.
+    for (const [what, pem] of [["tls", tlsCert], ["signing", currentSigningPem]] as const) {
+      const notAfter = new Date(new X509Certificate(pem).validTo);
+      const days = (notAfter.getTime() - now.getTime()) / 86_400_000;
+      const key = `${what} ${notAfter.toISOString()}`;
+      if (days > CERTIFICATE_WARNING_DAYS || warnedCertificates.has(key)) continue;
+      warnedCertificates.add(key);
+      metrics.alertsTotal.inc({ kind: "certificate.expiring" });
+      logger.error({ certificate: what, notAfter: notAfter.toISOString(), days: Math.floor(days) }, "a certificate of this node expires soon: renew it and publish the new one in the directory");
+      raised.push(await emit({ type: "certificate.expiring", alert: true, detail: { certificate: what, notAfter: notAfter.toISOString(), days: Math.floor(days) } }));
+    }
     // The outbox gauge, by status (tongban_outbox_messages).
     const counts: Record<string, number> = { QUEUED: 0, SENDING: 0, ACKNOWLEDGED: 0, RETRY_WAIT: 0, FAILED: 0, REJECTED: 0 };
     for await (const e of store.iterate(storeKeys.outbox.range())) {
@@ -408,6 +423,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       if (resolved.nodeId !== config.nodeId) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate names ${resolved.nodeId}, not ${config.nodeId}`);
       const privateKey = createPrivateKey(keyPem);
       Object.assign(signer, { kid, privateKey, certificates: [certificateDer(certPem)] });
+      currentSigningPem = certPem;
       logger.info({ kid }, "signing key rotated");
     },
   };

@@ -6,7 +6,7 @@
  * across the 2025 National Day holiday and its make-up working day.
  */
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,5 +110,16 @@ describe("deadlines driven by the node", () => {
     const r = await composed.desk.act(caseIdUnderTest, "correct-1", { kind: { case: "correctionRequest", value: { note: "请补正" } } });
     expect(r.deadline?.stops.at(-1)).toMatchObject({ reason: "correction", stoppedAt: "2025-10-10T02:00:00.000Z" });
     expect(await composed.checkDeadlines()).toEqual([]);
+  });
+
+  it("warns weeks ahead when the node's own certificates near expiry, once each", async () => {
+    const notAfter = new Date(new X509Certificate(readFileSync(join(dir, "wujiang", "pki", "tls.crt"), "utf8")).validTo);
+    at(new Date(notAfter.getTime() - 40 * 86_400_000).toISOString());
+    expect((await composed.checkDeadlines()).filter((e) => e.type === "certificate.expiring")).toEqual([]);
+    at(new Date(notAfter.getTime() - 10 * 86_400_000).toISOString());
+    const warned = (await composed.checkDeadlines()).filter((e) => e.type === "certificate.expiring");
+    expect(warned.map((e) => (e.detail as { certificate: string }).certificate).sort()).toEqual(["signing", "tls"]);
+    expect(warned.every((e) => e.alert === true && (e.detail as { days: number }).days <= 10)).toBe(true);
+    expect((await composed.checkDeadlines()).filter((e) => e.type === "certificate.expiring")).toEqual([]);
   });
 });
