@@ -1,5 +1,6 @@
 import type { CommandRegistrar } from "../context.js";
 import { demoCommand } from "./demo.js";
+import { directoryCommand } from "./directory.js";
 import { envelopeCommand } from "./envelope.js";
 import { idCommand } from "./id.js";
 import { mappingCommand } from "./mapping.js";
@@ -15,6 +16,7 @@ export const commands: CommandRegistrar[] = [
   demoCommand,
   nodeCommand,
   pkiCommand,
+  directoryCommand,
   envelopeCommand,
   idCommand,
   mappingCommand,
