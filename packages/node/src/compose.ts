@@ -25,6 +25,8 @@ import { CaseState } from "@tongban/sdk/gen";
 import { fromBinary } from "@bufbuild/protobuf";
 import { HeaderSchema } from "@tongban/sdk/gen";
 import { DirectoryState } from "./directory/directory-state.js";
+import { Checkpoints } from "./evidence/checkpoints.js";
+import { EvidenceLog } from "./evidence/evidence-log.js";
 import { CaseDesk, materialsBefore } from "./handlers/case-desk.js";
 import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
@@ -50,6 +52,8 @@ export interface ComposeOptions {
   readonly outboxIntervalMs?: number;
   /** How often deadlines are checked for yellow and red, in ms (default 60 000). */
   readonly deadlineIntervalMs?: number;
+  /** How often the evidence log is checkpointed and witnesses asked to cosign, in ms (default 60 000). */
+  readonly checkpointIntervalMs?: number;
   /** Replaces the gRPC sender (tests). */
   readonly sender?: Sender;
 }
@@ -66,6 +70,7 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   readonly materials: MaterialStore;
   readonly registry: MappingRegistry | undefined;
   readonly directory: DirectoryState;
+  readonly evidence: { readonly log: EvidenceLog; readonly checkpoints: Checkpoints };
   /** Runs one deadline check now; returns the events it raised. */
   checkDeadlines(): Promise<NodeEvent[]>;
   /**
@@ -116,7 +121,10 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
 
   let currentSigningPem = signCert;
   const warnedCertificates = new Set<string>();
-  const committer = new GroupCommitter(store);
+  // The evidence log rides on every group batch (docs/evidence.md "In the node").
+  const evidenceLog = new EvidenceLog(store, () => clock().getTime());
+  await evidenceLog.open();
+  const committer = new GroupCommitter(store, { hook: evidenceLog });
   const events = new EventLog(store);
   await events.open();
   const materials = new MaterialStore(store);
@@ -233,6 +241,21 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     results: { sealMakers, materials, now: clock },
     workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
   });
+  const checkpoints = new Checkpoints({
+    nodeId: config.nodeId,
+    store,
+    committer,
+    log: evidenceLog,
+    outbox,
+    trust,
+    signer,
+    // Checkpoints are ES256/EdDSA statements; a GM node keeps its log and bundles but signs no checkpoints yet.
+    evidenceSigner: () => (config.signing.algorithm === "SM2SM3" ? undefined : { privateKey: signer.privateKey, certificateChain: [currentSigningPem] }),
+    witnesses: () => directory.peers.map((p) => p.nodeId),
+    events,
+    now: clock,
+  });
+  await checkpoints.open();
   let joint: JointDesk | undefined;
   const intake = new Intake(
     {
@@ -241,13 +264,14 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }, clock),
       signReceipt: receiptSignerFor(identity),
       // Joint handling bodies go to the joint desk, everything else to the case effects.
-      apply: (m, s) => (isJointBody(m.body) ? joint!.effects(m, s) : effects(m, s)),
+      apply: (m, s) => (isJointBody(m.body) ? joint!.effects(m, s) : m.body.kind.case === "checkpointCosignature" ? checkpoints.effects(m, s) : effects(m, s)),
       ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
       serializer,
       now: clock,
       settled: (m) => {
         effects.settle(`${m.header.sender} ${m.header.messageId}`);
         joint?.settle(`${m.header.sender} ${m.header.messageId}`);
+        checkpoints.settle(`${m.header.sender} ${m.header.messageId}`);
       },
     },
     { maxInFlight: config.limits.maxInFlight },
@@ -310,6 +334,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
 
   let deadlineTimer: NodeJS.Timeout | undefined;
   let directoryTimer: NodeJS.Timeout | undefined;
+  let evidenceTimer: NodeJS.Timeout | undefined;
   const services: NodeService[] = [
     { name: "group-committer", stop: () => committer.close() },
     { name: "sender", stop: () => grpc?.close() },
@@ -329,6 +354,28 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         outbox.start(options.outboxIntervalMs ?? 250);
       },
       stop: () => outbox.stop(),
+    },
+    {
+      name: "evidence",
+      start() {
+        const tick = () => {
+          void checkpoints
+            .checkpoint()
+            .then(() => checkpoints.requestWitnesses())
+            .catch((err: unknown) => logger.error({ err }, "evidence checkpoint failed"))
+            .finally(() => {
+              evidenceTimer = setTimeout(tick, options.checkpointIntervalMs ?? 60_000);
+              evidenceTimer.unref();
+            });
+        };
+        evidenceTimer = setTimeout(tick, options.checkpointIntervalMs ?? 60_000);
+        evidenceTimer.unref();
+      },
+      async stop() {
+        if (evidenceTimer !== undefined) clearTimeout(evidenceTimer);
+        // A last checkpoint over everything written, so an export after a stop covers it.
+        await checkpoints.checkpoint().catch((err: unknown) => logger.error({ err }, "final evidence checkpoint failed"));
+      },
     },
     {
       name: "directory",
@@ -415,6 +462,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     materials,
     materialTransfers: transfers,
     directory,
+    evidence: { log: evidenceLog, checkpoints },
     registry,
     checkDeadlines,
     rotateSigningKey(certPem, keyPem) {

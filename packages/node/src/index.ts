@@ -78,3 +78,10 @@ export { caseView, platformService, type PlatformServiceDeps } from "./server/pl
 // local: node directories (`tongban node init`) and a federation on loopback (demo, tests)
 export { freePort, initNodeDirectory, startLocalFederation } from "./local/index.js";
 export type { InitNodeDirectoryOptions, InitializedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
+
+// evidence: the log in the node, checkpoints and witnessing, audit, bundles, retention
+export { EvidenceLog, type StoredEvidence } from "./evidence/evidence-log.js";
+export { Checkpoints, type CheckpointsDeps } from "./evidence/checkpoints.js";
+export { auditLog, exportCaseBundle, prunePayloads, type LogAuditReport } from "./evidence/audit.js";
+export { DirectoryState, type DirectoryStateOptions, type DirectoryStatus, type KnownPeer } from "./directory/directory-state.js";
+export { PartnerLimiter, type PartnerLimits } from "./server/partner-limiter.js";

@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from "../context.js";
+import { auditCommand } from "./audit.js";
 import { demoCommand } from "./demo.js";
 import { directoryCommand } from "./directory.js";
 import { envelopeCommand } from "./envelope.js";
@@ -21,4 +22,5 @@ export const commands: CommandRegistrar[] = [
   idCommand,
   mappingCommand,
   sealCommand,
+  auditCommand,
 ];

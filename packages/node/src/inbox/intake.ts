@@ -1,6 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TongbanError, type VerifiedEnvelope } from "@tongban/sdk";
-import { BodySchema, HeaderSchema, type Body, type Envelope, type Header } from "@tongban/sdk/gen";
+import { BodySchema, EnvelopeSchema, HeaderSchema, type Body, type Envelope, type Header } from "@tongban/sdk/gen";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
@@ -13,6 +13,8 @@ export interface AcceptedMessage {
   /** The node whose certificate signed it. */
   readonly signer: string;
   readonly receiptDigest: Uint8Array;
+  /** The envelope as received (kept in the inbox record as evidence). */
+  readonly envelope?: Envelope;
 }
 
 /**
@@ -87,6 +89,8 @@ interface InboxRecord {
   digest: string;
   receivedAt: string;
   state: "applied" | "held";
+  /** The envelope as received (protobuf, base64), written once with the first record: the evidence log's envelope-in payload. */
+  envelope?: string;
 }
 
 /** A held message: its header and CLEAR body, kept until its predecessor has been applied. */
@@ -165,7 +169,7 @@ export class Intake {
           details: { peer: peer.nodeId, signer: v.signer.nodeId },
         });
       }
-      const message: AcceptedMessage = { header: v.header, body: v.body, signer: v.signer.nodeId, receiptDigest: v.receiptDigest };
+      const message: AcceptedMessage = { header: v.header, body: v.body, signer: v.signer.nodeId, receiptDigest: v.receiptDigest, envelope: v.envelope };
       // One message of a case at a time (and one copy of a message id at a
       // time), so effects read settled state and duplicates racing each
       // other cannot both take effect.
@@ -231,7 +235,11 @@ export class Intake {
       throw err;
     }
     ops.push(
-      { type: "put", key: inboxKey, value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied" } satisfies InboxRecord) },
+      {
+        type: "put",
+        key: inboxKey,
+        value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied", ...(m.envelope === undefined ? {} : { envelope: Buffer.from(toBinary(EnvelopeSchema, m.envelope)).toString("base64") }) } satisfies InboxRecord),
+      },
       { type: "put", key: receiptKey, value: receipt.bytes },
     );
     // Durable before anyone hears "received": the receipt leaves only after this resolves.

@@ -27,6 +27,14 @@ export const storeKeys = Object.freeze({
   receipt: new Collection("receipt", [stringPart, stringPart] as const),
   /** Cases by case id: the current state and its version. */
   case: new Collection("case", [stringPart] as const),
+  /** The evidence log (docs/evidence.md): canonical entry bytes by index. */
+  evidence: new Collection("evidence", [u64Part] as const),
+  /** Evidence payloads by entry index, apart from the entries so retention can delete them. */
+  evidencePayload: new Collection("evidence-payload", [u64Part] as const),
+  /** This node's signed checkpoints by tree size (compact JWS). */
+  evidenceCheckpoint: new Collection("evidence-checkpoint", [u64Part] as const),
+  /** Witness cosignatures of this node's checkpoints, by (tree size, witness node id). */
+  evidenceCosignature: new Collection("evidence-cosignature", [u64Part, stringPart] as const),
   /** Joint cases (多地联办) by joint case id: the plan, every sub-task's state, the overall outcome. */
   joint: new Collection("joint", [stringPart] as const),
   /**

@@ -1,0 +1,192 @@
+import type { KeyObject } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  Witness,
+  consistencyProof,
+  createEnvelope,
+  decodeCheckpoint,
+  signCheckpoint,
+  MerkleAccumulator,
+  verifyCosignature,
+  verifyCheckpoint,
+  type EnvelopeSigner,
+  type EvidenceSigner,
+  type TrustStore,
+} from "@tongban/sdk";
+import { BodySchema } from "@tongban/sdk/gen";
+import type { EventLog, NodeEvent } from "../handlers/events.js";
+import type { EffectHandler } from "../inbox/intake.js";
+import { outboxOps, type Outbox } from "../outbox/outbox.js";
+import type { GroupCommitter } from "../store/group-committer.js";
+import { storeKeys } from "../store/keys.js";
+import type { BatchOp, Store } from "../store/types.js";
+import type { EvidenceLog } from "./evidence-log.js";
+
+/** What checkpoints and witnessing are built from. */
+export interface CheckpointsDeps {
+  readonly nodeId: string;
+  readonly store: Store;
+  readonly committer: GroupCommitter;
+  readonly log: EvidenceLog;
+  readonly outbox: Outbox;
+  readonly trust: TrustStore;
+  /** The envelope signer (messages to witnesses). */
+  readonly signer: EnvelopeSigner;
+  /** The checkpoint signer: the same key with its certificate chain; undefined for a GM node (checkpoints are ES256/EdDSA). */
+  readonly evidenceSigner: () => EvidenceSigner | undefined;
+  /** Partners asked to witness this node's checkpoints. */
+  readonly witnesses: () => readonly string[];
+  readonly events: EventLog;
+  readonly now?: () => Date;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const latestKey = storeKeys.meta.key("evidence-checkpoint-latest");
+const witnessedKey = (peer: string) => storeKeys.meta.key(`evidence-witnessed\u0000${peer}`);
+const pendingKey = (peer: string) => storeKeys.meta.key(`evidence-pending\u0000${peer}`);
+const heldKey = (origin: string) => storeKeys.meta.key(`witness-held\u0000${origin}`);
+/** A witness request unanswered this long is sent again. */
+const PENDING_MS = 10 * 60_000;
+
+/**
+ * Signed checkpoints of the node's evidence log and witnessing between
+ * partners (docs/evidence.md "Checkpoints and witnesses"): the node signs a
+ * checkpoint when its log grew; each partner is sent the checkpoint with a
+ * consistency proof from the last one it cosigned, checks it with an SDK
+ * Witness, and answers with its cosignature — or raises `evidence.fork`
+ * with both checkpoints as proof. Requests and answers travel as
+ * CHECKPOINT_COSIGNATURE envelopes through the outbox, receipted like all.
+ */
+export class Checkpoints {
+  readonly #d: CheckpointsDeps;
+  readonly #now: () => Date;
+  #witness: Witness | undefined;
+  readonly #unsettled = new Map<string, NodeEvent[]>();
+
+  constructor(deps: CheckpointsDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Restores the witness state (the last checkpoint cosigned per origin). */
+  async open(): Promise<void> {
+    const signer = this.#d.evidenceSigner();
+    if (signer === undefined) return;
+    this.#witness = new Witness({ id: this.#d.nodeId, signer, trust: this.#d.trust, now: this.#now });
+    const held: string[] = [];
+    for await (const e of this.#d.store.iterate(storeKeys.meta.range())) {
+      const name = dec.decode(e.key);
+      if (name.includes("witness-held\u0000")) held.push(dec.decode(e.value));
+    }
+    await this.#witness.restore(held).catch(() => undefined);
+  }
+
+  /** The latest signed checkpoint, if any. */
+  async latest(): Promise<{ size: number; jws: string } | undefined> {
+    const v = await this.#d.store.get(latestKey);
+    return v === undefined ? undefined : (JSON.parse(dec.decode(v)) as { size: number; jws: string });
+  }
+
+  /** Signs a checkpoint over the whole log when it grew since the last one. Returns it (or the latest). */
+  async checkpoint(): Promise<{ size: number; jws: string } | undefined> {
+    const signer = this.#d.evidenceSigner();
+    const latest = await this.latest();
+    // Over what is durable: a batch in flight may still fail.
+    const state = this.#d.log.committed;
+    const size = state.size;
+    if (signer === undefined || size === 0 || latest?.size === size) return latest;
+    const root = MerkleAccumulator.from(size, state.peaks).root();
+    const jws = await signCheckpoint({ origin: this.#d.nodeId, treeSize: size, rootHash: root, timestamp: this.#now() }, signer);
+    const record = { size, jws };
+    await this.#d.committer.commit([
+      { type: "put", key: storeKeys.evidenceCheckpoint.key(size), value: enc.encode(jws) },
+      { type: "put", key: latestKey, value: enc.encode(JSON.stringify(record)) },
+    ]);
+    return record;
+  }
+
+  /** Asks every witness without a pending request to cosign the latest checkpoint. */
+  async requestWitnesses(): Promise<number> {
+    const latest = await this.latest();
+    if (latest === undefined) return 0;
+    let sent = 0;
+    for (const peer of this.#d.witnesses()) {
+      const pending = await this.#d.store.get(pendingKey(peer));
+      if (pending !== undefined && Date.now() - (JSON.parse(dec.decode(pending)) as { at: number }).at < PENDING_MS) continue;
+      const prev = await this.#d.store.get(witnessedKey(peer));
+      const previous = prev === undefined ? 0 : Number(dec.decode(prev));
+      if (previous >= latest.size) continue;
+      const proof = previous === 0 ? [] : await consistencyProof(previous, latest.size, (i) => this.#d.log.leafHashAt(i));
+      const body = create(BodySchema, { kind: { case: "checkpointCosignature", value: { checkpoint: enc.encode(latest.jws), consistencyProof: proof, previousTreeSize: BigInt(previous) } } });
+      const ops = await this.#message(peer, body);
+      ops.push({ type: "put", key: pendingKey(peer), value: enc.encode(JSON.stringify({ at: Date.now(), size: latest.size })) });
+      await this.#d.committer.commit(ops);
+      sent++;
+    }
+    if (sent > 0) this.#d.outbox.poke();
+    return sent;
+  }
+
+  /** The intake's effect handler for CHECKPOINT_COSIGNATURE bodies (both directions). */
+  readonly effects: EffectHandler = async (m) => {
+    const { header, body } = m;
+    if (body.kind.case !== "checkpointCosignature") return [];
+    const c = body.kind.value;
+    const now = this.#now();
+    const checkpoint = dec.decode(c.checkpoint);
+    const ops: BatchOp[] = [];
+    const emitted: NodeEvent[] = [];
+    const event = (init: Parameters<EventLog["ops"]>[0]) => {
+      const { event: e, op } = this.#d.events.ops(init, now);
+      ops.push(op);
+      emitted.push(e);
+    };
+    if (c.cosignature.length > 0) {
+      // An answer: a witness cosigned one of our checkpoints.
+      const cp = decodeCheckpoint(checkpoint);
+      if (cp.origin !== this.#d.nodeId) return [];
+      await verifyCosignature(dec.decode(c.cosignature), cp, { trust: this.#d.trust });
+      ops.push(
+        { type: "put", key: storeKeys.evidenceCosignature.key(cp.treeSize, header.sender), value: c.cosignature },
+        { type: "put", key: witnessedKey(header.sender), value: enc.encode(String(cp.treeSize)) },
+        { type: "del", key: pendingKey(header.sender) },
+      );
+      event({ type: "evidence.cosigned", partner: header.sender, detail: { treeSize: cp.treeSize } });
+    } else {
+      // A request: witness the sender's checkpoint.
+      const witness = this.#witness;
+      if (witness === undefined) return [];
+      const verified = await verifyCheckpoint(checkpoint, { trust: this.#d.trust });
+      if (verified.origin !== header.sender) return [];
+      const verdict = await witness.observe(checkpoint, c.consistencyProof);
+      if (verdict.kind === "fork") {
+        event({ type: "evidence.fork", alert: true, partner: header.sender, detail: { ...verdict.alert } });
+      } else if (verdict.kind === "cosigned") {
+        ops.push({ type: "put", key: heldKey(header.sender), value: enc.encode(checkpoint) });
+        const answer = create(BodySchema, { kind: { case: "checkpointCosignature", value: { checkpoint: c.checkpoint, cosignature: enc.encode(verdict.cosignature), witness: this.#d.nodeId, witnessedAt: timestampFromDate(now) } } });
+        ops.push(...(await this.#message(header.sender, answer)));
+      }
+    }
+    if (emitted.length > 0) this.#unsettled.set(`${header.sender} ${header.messageId}`, emitted);
+    return ops;
+  };
+
+  /** Call after the intake's batch for `${sender} ${messageId}` committed or failed. */
+  settle(messageKey: string): void {
+    const events = this.#unsettled.get(messageKey);
+    if (events === undefined) return;
+    this.#unsettled.delete(messageKey);
+    this.#d.events.settle(events);
+    this.#d.outbox.poke();
+  }
+
+  async #message(peer: string, body: ReturnType<typeof create<typeof BodySchema>>): Promise<BatchOp[]> {
+    const now = this.#now();
+    const made = await createEnvelope({ body, sender: this.#d.nodeId, recipient: peer, signer: this.#d.signer, now });
+    return outboxOps({ messageId: made.messageId, destination: peer, caseId: "", envelope: made.bytes, receiptDigest: made.receiptDigest }, await this.#d.outbox.nextOrder(), now.getTime());
+  }
+}
+
+export type { KeyObject };

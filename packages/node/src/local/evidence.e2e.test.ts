@@ -1,0 +1,196 @@
+/**
+ * The evidence log in real nodes (LevelDB, mTLS): every change logged in
+ * its own batch, checkpoints cosigned by the partner, a case bundle that
+ * verifies offline, tampering with the stored log caught, retention that
+ * keeps the log verifiable, and a forked history caught by a witness.
+ */
+import { createHash, createPrivateKey } from "node:crypto";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEnvelope, createFederationClient, decodeCheckpoint, signCheckpoint, verifyCaseBundle, type CaseBundle, type PlatformClient } from "@tongban/sdk";
+import { CaseState, DecisionOutcome, DeliveryMethod } from "@tongban/sdk/gen";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditLog, exportCaseBundle, prunePayloads } from "../evidence/audit.js";
+import { storeKeys } from "../store/keys.js";
+import { openLevelStore } from "../store/level-store.js";
+import { startLocalFederation, type LocalFederation } from "./local-federation.js";
+
+const QINGPU = "cn.310118.qingpu";
+const WUJIANG = "cn.320509.wujiang";
+const TABLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
+let dir: string;
+let fed: LocalFederation;
+let caseId = "";
+let bundle: CaseBundle;
+const platform = (id: string): PlatformClient => fed.node(id).platform!;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tongban-evidence-"));
+  fed = await startLocalFederation({ dir, tablesDir: TABLES, nodes: [{ nodeId: QINGPU }, { nodeId: WUJIANG }], compose: { outboxIntervalMs: 50, checkpointIntervalMs: 200 } });
+  const materials = [];
+  for (const code of ["M001", "M002", "M003"]) {
+    const data = new TextEncoder().encode(`${code} evidence`);
+    const digest = createHash("sha256").update(data).digest();
+    await platform(QINGPU).uploadMaterial((async function* () {
+      yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
+    })());
+    materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
+  }
+  const { view } = await platform(QINGPU).submitApplication({
+    requestId: "evidence-1",
+    handlingNode: WUJIANG,
+    application: {
+      item: { receivingCode: "11310118310118012U000TB00000101" },
+      applicant: { name: "张三", idNumber: "11010519491231002X" },
+      form: [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
+      materials,
+    },
+  });
+  caseId = view!.caseId;
+  await until("delivered", async () => ((await platform(WUJIANG).getCase({ caseId })).view?.state === CaseState.DELIVERED ? true : undefined));
+  await platform(WUJIANG).actOnCase({ caseId, requestId: "e-a", action: { kind: { case: "acceptance", value: {} } } });
+  await platform(WUJIANG).actOnCase({ caseId, requestId: "e-d", action: { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } } });
+  await platform(WUJIANG).actOnCase({ caseId, requestId: "e-r", action: { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.POST } } } });
+  await until("result at 青浦", async () => ((await platform(QINGPU).getCase({ caseId })).view?.state === CaseState.RESULT_SENT ? true : undefined));
+}, 60_000);
+afterAll(async () => {
+  await fed?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the evidence log in the node", () => {
+  it("checkpoints the log and gets the partner's cosignature", async () => {
+    const q = fed.node(QINGPU).composed!;
+    const cosigned = await until("a cosigned checkpoint", async () => {
+      const latest = await q.evidence.checkpoints.latest();
+      if (latest === undefined) return undefined;
+      for await (const e of fed.node(QINGPU).node!.components.store.iterate(storeKeys.evidenceCosignature.range())) return { latest, witness: storeKeys.evidenceCosignature.decode(e.key)[1] };
+      return undefined;
+    });
+    expect(cosigned.witness).toBe(WUJIANG);
+    expect(decodeCheckpoint(cosigned.latest.jws).origin).toBe(QINGPU);
+  });
+
+  it("exports a case bundle that verifies offline from the anchor alone, and fails with the reason when tampered", async () => {
+    const store = fed.node(QINGPU).node!.components.store;
+    await fed.node(QINGPU).composed!.evidence.checkpoints.checkpoint();
+    bundle = await exportCaseBundle(store, caseId, { certificates: [...fed.nodes.values()].map((n) => n.certificates.signing.certificatePem) });
+    const kinds = bundle.entries.length;
+    expect(kinds).toBeGreaterThanOrEqual(6); // envelopes out and in, receipts, state changes
+    const report = await verifyCaseBundle(JSON.stringify(bundle), { trust: fed.root.certificatePem });
+    expect(report.ok, JSON.stringify(report.steps.filter((s) => !s.ok))).toBe(true);
+    const tampered = { ...bundle, entries: bundle.entries.map((e, i) => (i === 1 && e.payload !== undefined ? { ...e, payload: Buffer.from("forged").toString("base64url") } : e)) };
+    const bad = await verifyCaseBundle(JSON.stringify(tampered), { trust: fed.root.certificatePem });
+    expect(bad.ok).toBe(false);
+    expect(bad.steps.some((s) => !s.ok && s.step === "payload")).toBe(true);
+  });
+
+  it("a witness that sees two different checkpoints of the same size raises evidence.fork with both", async () => {
+    const q = fed.node(QINGPU);
+    const w = fed.node(WUJIANG).composed!;
+    const held = await until("吴江 holds a checkpoint of 青浦", async () => {
+      const latest = await q.composed!.evidence.checkpoints.latest();
+      return latest;
+    });
+    const cp = decodeCheckpoint(held.jws);
+    // 青浦's key signs a second history of the same size (what a node rewriting its past would do).
+    const forged = await signCheckpoint({ origin: QINGPU, treeSize: cp.treeSize, rootHash: new Uint8Array(32).fill(7), timestamp: new Date() }, { privateKey: createPrivateKey(q.certificates.signing.privateKeyPem), certificateChain: [q.certificates.signing.certificatePem] });
+    await until("吴江 cosigned the real one", async () => {
+      for await (const e of q.node!.components.store.iterate(storeKeys.evidenceCosignature.range(cp.treeSize))) return e;
+      return undefined;
+    });
+    const request = await createEnvelope({ body: { kind: { case: "checkpointCosignature", value: { checkpoint: new TextEncoder().encode(forged) } } }, sender: QINGPU, recipient: WUJIANG, signer: { kid: q.certificates.signing.kid, privateKey: createPrivateKey(q.certificates.signing.privateKeyPem), algorithm: "ES256" } });
+    const client = createFederationClient({ address: fed.node(WUJIANG).node!.addresses!.federation, nodeId: WUJIANG, ca: fed.root.certificatePem, cert: q.certificates.tls.certificatePem, key: q.certificates.tls.privateKeyPem });
+    await client.deliver({ envelope: request.envelope });
+    client.close();
+    const fork = await until("evidence.fork", async () => {
+      for await (const e of w.events.read(-1, 100_000)) if (e.type === "evidence.fork") return e;
+      return undefined;
+    });
+    expect(fork).toMatchObject({ alert: true, partner: QINGPU, detail: { origin: QINGPU, reason: "same-size", received: forged } });
+    expect((fork.detail as { held: string }).held).not.toBe(forged);
+  });
+});
+
+describe("tampering with a stopped node's LevelDB is caught", () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    await fed.stopNode(QINGPU); // graceful: a last checkpoint covers everything
+    dataDir = fed.node(QINGPU).config.dataDir;
+  }, 30_000);
+
+  const copy = (name: string) => {
+    const to = join(dir, name);
+    cpSync(dataDir, to, { recursive: true });
+    return to;
+  };
+  const audit = async (path: string, change?: (s: Awaited<ReturnType<typeof openLevelStore>>) => Promise<void>) => {
+    const store = await openLevelStore(path);
+    try {
+      if (change !== undefined) await change(store);
+      return await auditLog(store);
+    } finally {
+      await store.close();
+    }
+  };
+
+  it("verifies the untouched log against every checkpoint", async () => {
+    const r = await audit(copy("clean"));
+    expect(r).toMatchObject({ ok: true, payloadsDeleted: 0 });
+    expect(r.entries).toBeGreaterThan(10);
+    expect(r.checkpoints).toBeGreaterThan(0);
+  });
+
+  it("an edited entry, a deleted entry, reordered entries and an edited payload are each detected", async () => {
+    const edit = await audit(copy("edit"), async (s) => {
+      const v = (await s.get(storeKeys.evidence.key(3)))!;
+      const changed = new Uint8Array(v);
+      changed[changed.length - 1] = (changed[changed.length - 1] ?? 0) ^ 1;
+      await s.batch([{ type: "put", key: storeKeys.evidence.key(3), value: changed }]);
+    });
+    expect(edit.ok).toBe(false);
+    expect(edit.problem?.code).toBe("AUDIT_CHAIN_BROKEN");
+
+    const del = await audit(copy("delete"), async (s) => s.batch([{ type: "del", key: storeKeys.evidence.key(4) }]));
+    expect(del.ok).toBe(false);
+    expect(del.problem?.reason).toBe("index-mismatch");
+
+    const reorder = await audit(copy("reorder"), async (s) => {
+      const [a, b] = await s.getMany([storeKeys.evidence.key(5), storeKeys.evidence.key(6)]);
+      await s.batch([{ type: "put", key: storeKeys.evidence.key(5), value: b! }, { type: "put", key: storeKeys.evidence.key(6), value: a! }]);
+    });
+    expect(reorder.ok).toBe(false);
+
+    const payload = await audit(copy("payload"), async (s) => s.batch([{ type: "put", key: storeKeys.evidencePayload.key(2), value: new TextEncoder().encode("forged") }]));
+    expect(payload.ok).toBe(false);
+  });
+
+  it("retention deletes payloads, the log still verifies, and the bundle exported before still does", async () => {
+    const path = copy("retention");
+    const store = await openLevelStore(path);
+    try {
+      const deleted = await prunePayloads(store, new Date(Date.now() + 1_000));
+      expect(deleted).toBeGreaterThan(0);
+      const r = await auditLog(store);
+      expect(r).toMatchObject({ ok: true, payloadsDeleted: deleted });
+      const after = await exportCaseBundle(store, caseId);
+      expect(after.entries.every((e) => e.payload === undefined)).toBe(true);
+      expect((await verifyCaseBundle(JSON.stringify(after), { trust: fed.root.certificatePem })).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect((await verifyCaseBundle(JSON.stringify(bundle), { trust: fed.root.certificatePem })).ok).toBe(true);
+  });
+});
