@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { toBinary } from "@bufbuild/protobuf";
-import { GroupCommitter, Intake, federationService, openLevelStore, receiptSignerFor, verifierFor } from "../packages/node/dist/index.js";
+import { EvidenceLog, GroupCommitter, Intake, federationService, openLevelStore, receiptSignerFor, verifierFor } from "../packages/node/dist/index.js";
 import { TrustStore, createEnvelope, createFederationRoot, issueNodeCertificates, serverCredentials, startGrpcServer } from "../packages/sdk/dist/index.js";
 import { CaseState, DeliverRequestSchema, FederationService } from "../packages/sdk/dist/proto.js";
 
@@ -43,7 +43,10 @@ for (let i = 0; i < MESSAGES; i++) {
 
 const dir = mkdtempSync(join(tmpdir(), "tongban-bench-intake-"));
 const store = await openLevelStore(join(dir, "data"));
-const committer = new GroupCommitter(store);
+// As in the node: the evidence log appends its entries to every group batch.
+const evidenceLog = new EvidenceLog(store);
+await evidenceLog.open();
+const committer = new GroupCommitter(store, { hook: evidenceLog });
 const intake = new Intake({ store, committer, verify: verifierFor(wIdentity, trust), signReceipt: receiptSignerFor(wIdentity), apply: () => [] }, { maxInFlight: 100_000 });
 const tls = { ca: root.certificatePem, cert: w.tls.certificatePem, key: w.tls.privateKeyPem, requireClientCert: true };
 const node = await startGrpcServer({ credentials: serverCredentials(tls), services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust })]] });
@@ -73,7 +76,7 @@ function load(name, address, path, requests) {
 const requests = envelopes.map((e) => toBinary(DeliverRequestSchema, { $typeName: "tongban.v1.DeliverRequest", envelope: e }));
 await load("warm-up", `127.0.0.1:${echoPort}`, "/bench.Echo/Echo", requests.slice(0, 2_000));
 const echoRow = await load("bare grpc-js echo (mTLS)", `127.0.0.1:${echoPort}`, "/bench.Echo/Echo", requests);
-const nodeRow = await load("node intake (mTLS, verify, LevelDB fsync group commit, signed receipt)", `127.0.0.1:${node.port}`, "/tongban.v1.FederationService/Deliver", requests);
+const nodeRow = await load("node intake (mTLS, verify, LevelDB fsync group commit + evidence log, signed receipt)", `127.0.0.1:${node.port}`, "/tongban.v1.FederationService/Deliver", requests);
 const stats = committer.stats;
 
 const ratio = Number((nodeRow.per_s / echoRow.per_s).toFixed(3));
