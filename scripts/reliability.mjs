@@ -160,6 +160,39 @@ export async function runReliability(options = {}) {
     return caseId;
   }
 
+  /** A joint case (多地联办) led by 青浦 with a two-task DAG at 吴江, driven while nodes are killed. */
+  async function oneJoint(i) {
+    const data = new TextEncoder().encode(`居民身份证 joint ${i} seed ${seed}`);
+    const digest = createHash("sha256").update(data).digest();
+    await call("upload", () => client[QINGPU].uploadMaterial((async function* () {
+      yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
+    })()));
+    const { view } = await call("submit joint", () => client[QINGPU].submitJointCase({
+      requestId: `rel-joint-${seed}-${i}`,
+      plan: [
+        { taskId: "out", site: WUJIANG, item: { basicCode: "00TB00000501" }, materials: [{ materialId: "M001" }] },
+        { taskId: "in", site: WUJIANG, item: { basicCode: "00TB00000502" }, dependsOn: ["out"], materials: [{ materialId: "M001" }] },
+      ],
+      applicant: { name: "王五" },
+      materials: [{ materialId: "M001", name: "居民身份证", nationalCode: "M001", digest }],
+    }));
+    const id = view.jointCaseId;
+    for (const taskId of ["out", "in"]) {
+      const end = Date.now() + 180_000;
+      for (;;) {
+        const v = await client[WUJIANG].getJointCase({ jointCaseId: id }).then((r) => r.view, () => undefined);
+        if (v?.tasks.some((t) => t.taskId === taskId)) break;
+        if (Date.now() > end) throw new Error(`joint task ${taskId} of ${id} never reached 吴江`);
+        await sleep(50);
+      }
+      for (const [step, action] of [["accept", { kind: { case: "jointTaskResponse", value: { taskId, accepted: true } } }], ["done", { kind: { case: "jointTaskResult", value: { taskId, success: true, summary: `${taskId} done` } } }]]) {
+        await call(`${step} ${taskId}`, () => client[WUJIANG].actOnCase({ caseId: id, requestId: `rel-joint-${seed}-${i}-${taskId}-${step}`, action }));
+      }
+    }
+    jointIds.push(id);
+  }
+  const jointIds = [];
+
   // Chaos: kill -9 one node or the other at random moments, restart it after a random pause.
   let chaosDone = false;
   const chaos = (async () => {
@@ -182,6 +215,10 @@ export async function runReliability(options = {}) {
       // Keep load going until the chaos ends, and at least `cases` cases.
       if (next >= caseCount && chaosDone) return;
       const i = next++;
+      if (i % 4 === 3) {
+        await oneJoint(i);
+        continue;
+      }
       caseIds.push(await oneCase(i));
       if (caseIds.length % 10 === 0) log(`${caseIds.length} cases done`);
     }
@@ -212,6 +249,23 @@ export async function runReliability(options = {}) {
       }
     }
   }
+  // Joint cases: completed at the lead and told to the site, every task completed once.
+  for (const id of jointIds) {
+    const end = Date.now() + 180_000;
+    for (;;) {
+      const [lead, site] = await Promise.all([QINGPU, WUJIANG].map((n) => client[n].getJointCase({ jointCaseId: id }).then((r) => r.view, () => undefined)));
+      if (lead?.overall === "completed" && site?.overall === "completed") {
+        const completions = lead.timeline.filter((t) => t.note.startsWith("complete →"));
+        if (completions.length !== 2) problems.push(`joint case ${id}: ${completions.length} completions at the lead`);
+        break;
+      }
+      if (Date.now() > end) {
+        problems.push(`joint case ${id} never completed at both nodes (lead ${lead?.overall}, site ${site?.overall})`);
+        break;
+      }
+      await sleep(50);
+    }
+  }
   for (const id of ids) client[id].close();
   for (const id of ids) {
     nodes[id].child.kill("SIGTERM");
@@ -223,10 +277,11 @@ export async function runReliability(options = {}) {
     cycles,
     kills: Object.fromEntries(ids.map((id) => [id, nodes[id].kills])),
     cases: caseIds.length,
+    jointCases: jointIds.length,
     messagesChecked: messages,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     invariants: {
-      everyCaseFinalAtBothNodes: true,
+      everyCaseFinalAtBothNodes: !problems.some((p) => p.includes("never completed")),
       noReceiptedMessageLost: !problems.some((p) => p.includes("missing") || p.includes(" is ")),
       noEffectTwice: !problems.some((p) => p.includes("twice")),
     },
@@ -244,7 +299,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     const r = await runReliability({ cycles: arg("--cycles", 20), cases: arg("--cases", 40), concurrency: arg("--concurrency", 6), seed: arg("--seed", undefined), keep: argv.includes("--keep") });
     if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else {
-      process.stdout.write(`Reliability: ${r.cycles} kill -9/restart cycles (${QINGPU}: ${r.kills[QINGPU]}, ${WUJIANG}: ${r.kills[WUJIANG]}), ${r.cases} cases, ${r.messagesChecked} messages checked, ${r.seconds} s, seed ${r.seed}\n`);
+      process.stdout.write(`Reliability: ${r.cycles} kill -9/restart cycles (${QINGPU}: ${r.kills[QINGPU]}, ${WUJIANG}: ${r.kills[WUJIANG]}), ${r.cases} remote-receipt and ${r.jointCases} joint cases, ${r.messagesChecked} messages checked, ${r.seconds} s, seed ${r.seed}\n`);
       for (const [k, v] of Object.entries(r.invariants)) process.stdout.write(`  ${v ? "held  " : "BROKEN"} ${k}\n`);
     }
   } catch (err) {

@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 const harness = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "..", "scripts", "reliability.mjs")).href;
 
 describe("reliability harness (short)", () => {
-  it("keeps every invariant through 3 kill -9/restart cycles under load", async () => {
-    const { runReliability } = (await import(harness)) as { runReliability: (o: object) => Promise<{ cases: number; messagesChecked: number; invariants: Record<string, boolean>; kills: Record<string, number> }> };
+  it("keeps every invariant through 3 kill -9/restart cycles under a load of remote-receipt and joint cases", async () => {
+    const { runReliability } = (await import(harness)) as { runReliability: (o: object) => Promise<{ cases: number; jointCases: number; messagesChecked: number; invariants: Record<string, boolean>; kills: Record<string, number> }> };
     const r = await runReliability({ cycles: 3, cases: 6, concurrency: 4, log: () => undefined });
-    expect(r.cases).toBeGreaterThanOrEqual(6);
+    expect(r.cases + r.jointCases).toBeGreaterThanOrEqual(6);
+    expect(r.jointCases).toBeGreaterThanOrEqual(1);
     expect(Object.values(r.kills).reduce((a, b) => a + b, 0)).toBe(3);
     expect(r.messagesChecked).toBeGreaterThanOrEqual(r.cases * 5);
     expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true });

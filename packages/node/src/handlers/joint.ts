@@ -121,6 +121,7 @@ export interface SubmitJointInput {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const requestKey = (id: string) => storeKeys.meta.key(`joint-request\u0000${id}`);
+const actRequestKey = (id: string) => storeKeys.meta.key(`joint-act-request\u0000${id}`);
 const materialsKey = (messageId: string) => storeKeys.meta.key(`outbox-materials\u0000${messageId}`);
 const JOINT_BODIES = new Set(["jointTaskAssignment", "jointTaskResponse", "jointTaskProgress", "jointTaskResult", "jointTaskCancellation", "jointCaseStatus"]);
 const S = JointTaskState;
@@ -235,13 +236,16 @@ export class JointDesk {
    * (JOINT_TASK_CANCELLATION) or withdraws the whole case for the applicant
    * (WITHDRAWAL).
    */
-  async act(jointCaseId: string, action: Body): Promise<JointRecord> {
+  async act(jointCaseId: string, action: Body, requestId = ""): Promise<JointRecord> {
     const d = this.#d;
     return d.serializer.run(`case\u0000${jointCaseId}`, async () => {
       const record = await readJoint(d.store, jointCaseId);
       if (record === undefined) throw new TongbanError("CASE_NOT_FOUND", `no joint case ${jointCaseId} at ${d.nodeId}`, { details: { caseId: jointCaseId } });
+      // The same request id again (a retry after a lost answer) is the step already taken.
+      if (requestId !== "" && (await d.store.get(actRequestKey(requestId))) !== undefined) return record;
       const now = this.#now();
       const c: Change = { record, ops: [], emitted: [] };
+      if (requestId !== "") c.ops.push({ type: "put", key: actRequestKey(requestId), value: enc.encode(jointCaseId) });
       try {
         await this.#apply(c, action, now);
       } catch (err) {

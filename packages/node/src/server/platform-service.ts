@@ -122,7 +122,7 @@ export function platformService(deps: PlatformServiceDeps): ServiceImpl<typeof P
       if (req.action === undefined) throw new TongbanError("ENVELOPE_MALFORMED", "ActOnCaseRequest has no action");
       if (deps.joint !== undefined && (await deps.joint.get(req.caseId)) !== undefined) {
         // A joint case: the answer carries no CaseView; GetJointCase shows it.
-        await deps.joint.act(req.caseId, req.action);
+        await deps.joint.act(req.caseId, req.action, req.requestId);
         return {};
       }
       const r = await deps.desk.act(req.caseId, req.requestId, req.action);
