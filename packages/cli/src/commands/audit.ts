@@ -14,7 +14,7 @@ export const auditCommand: CommandRegistrar = (program, ctx) => {
   a.command("verify")
     .description("verify a node's evidence log (a node directory, its node.yaml, or its LevelDB data directory) or a case bundle file; exit 1 on any problem")
     .argument("<path>", "node directory, node.yaml, data directory, or bundle file")
-    .option("--trust <anchor>", "federation root (PEM): required for a bundle")
+    .option("--trust <anchor>", "federation root (PEM): required for a bundle; for a node, checkpoint signatures are checked against it (default: the anchor in the node's node.yaml, if given one)")
     .action(async (path: string, opts: { trust?: string }, cmd: Command) => verify(path, opts, outputFor(cmd, ctx), ctx));
 
   a.command("export")
@@ -32,16 +32,16 @@ export const auditCommand: CommandRegistrar = (program, ctx) => {
     .action(async (opts: { data: string; olderThan: number }, cmd: Command) => prune(opts, outputFor(cmd, ctx)));
 };
 
-/** The LevelDB directory for a node directory, its node.yaml, or a data directory. */
-async function dataDirOf(path: string): Promise<string> {
+/** The LevelDB directory for a node directory, its node.yaml, or a data directory; with the node's config when there is one. */
+async function dataDirOf(path: string): Promise<{ dir: string; nodeId?: string; anchor?: string }> {
   if (!existsSync(path)) throw new CliError("CONFIG_INVALID", `${path} does not exist`);
-  if (statSync(path).isFile()) return (await loadNodeConfig(path)).dataDir;
-  if (existsSync(join(path, "node.yaml"))) return (await loadNodeConfig(join(path, "node.yaml"))).dataDir;
-  return path;
+  const yaml = statSync(path).isFile() ? path : existsSync(join(path, "node.yaml")) ? join(path, "node.yaml") : undefined;
+  if (yaml === undefined) return { dir: path };
+  const config = await loadNodeConfig(yaml);
+  return { dir: config.dataDir, nodeId: config.nodeId, anchor: config.trust.anchor };
 }
 
-async function withStore<T>(path: string, f: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
-  const dir = await dataDirOf(path);
+async function withStore<T>(dir: string, f: (store: Awaited<ReturnType<typeof openLevelStore>>) => Promise<T>): Promise<T> {
   let store;
   try {
     store = await openLevelStore(dir);
@@ -66,16 +66,21 @@ async function verify(path: string, opts: { trust?: string }, out: Output, ctx: 
     if (!report.ok) ctx.setExitCode(1);
     return;
   }
-  const report = await withStore(path, auditLog);
-  if (report.ok) out.line(`evidence log verifies: ${report.entries} entries (${report.payloadsDeleted} payloads deleted by retention), ${report.checkpoints} signed checkpoint(s) match`);
-  else out.line(`evidence log DOES NOT verify at entry ${report.problem?.index}: ${report.problem?.code} ${report.problem?.reason} — ${report.problem?.message}`);
+  const node = await dataDirOf(path);
+  const anchorFile = opts.trust ?? node.anchor;
+  const trust = anchorFile === undefined ? undefined : await readFile(anchorFile);
+  const report = await withStore(node.dir, (store) => auditLog(store, { ...(trust === undefined ? {} : { trust }), ...(node.nodeId === undefined ? {} : { nodeId: node.nodeId }) }));
+  const signatures = report.signaturesChecked ? `signed by the node under ${anchorFile}` : "signatures NOT checked (give --trust)";
+  if (report.ok)
+    out.line(`evidence log verifies: ${report.entries} entries (${report.payloadsDeleted} payloads deleted by retention), ${report.checkpoints} checkpoint(s) up to size ${report.checkpointedSize} match, ${signatures}`);
+  else out.line(`evidence log DOES NOT verify${report.problem?.index === undefined ? "" : ` at entry ${report.problem.index}`}: ${report.problem?.reason} — ${report.problem?.message}`);
   out.result(report);
   if (!report.ok) ctx.setExitCode(1);
 }
 
 async function exportBundle(opts: { data: string; case: string; out: string; cert?: string[] }, out: Output): Promise<void> {
   const certificates = await Promise.all((opts.cert ?? []).map((f) => readFile(f, "utf8")));
-  const bundle = await withStore(opts.data, (store) =>
+  const bundle = await withStore((await dataDirOf(opts.data)).dir, (store) =>
     exportCaseBundle(store, opts.case, { certificates }).catch((err: unknown) => {
       if (err instanceof RangeError) throw new CliError("CASE_NOT_FOUND", err.message);
       throw err;
@@ -89,7 +94,7 @@ async function exportBundle(opts: { data: string; case: string; out: string; cer
 async function prune(opts: { data: string; olderThan: number }, out: Output): Promise<void> {
   if (!Number.isFinite(opts.olderThan) || opts.olderThan < 0) throw new CliError("CONFIG_INVALID", "--older-than must be a number of days ≥ 0");
   const before = new Date(Date.now() - opts.olderThan * 86_400_000);
-  const deleted = await withStore(opts.data, (store) => prunePayloads(store, before));
+  const deleted = await withStore((await dataDirOf(opts.data)).dir, (store) => prunePayloads(store, before));
   out.line(`deleted ${deleted} payload(s) older than ${before.toISOString()}; entries and hashes kept`);
   out.result({ ok: true, deleted, before: before.toISOString() });
 }

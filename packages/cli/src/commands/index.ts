@@ -1,5 +1,6 @@
 import type { CommandRegistrar } from "../context.js";
 import { auditCommand } from "./audit.js";
+import { conformanceCommand } from "./conformance.js";
 import { demoCommand } from "./demo.js";
 import { directoryCommand } from "./directory.js";
 import { envelopeCommand } from "./envelope.js";
@@ -23,4 +24,5 @@ export const commands: CommandRegistrar[] = [
   mappingCommand,
   sealCommand,
   auditCommand,
+  conformanceCommand,
 ];

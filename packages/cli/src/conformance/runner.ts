@@ -1,0 +1,414 @@
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+import { fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  TongbanError,
+  TrustStore,
+  clientCredentials,
+  createEnvelope,
+  createFederationClient,
+  createFederationRoot,
+  createGrpcClient,
+  createPlatformClient,
+  issueNodeCertificates,
+  newMessageId,
+  serverCredentials,
+  startGrpcServer,
+  verifyEnvelope,
+  type EnvelopeSigner,
+  type FederationClient,
+  type NodeCertificates,
+  type PlatformClient,
+} from "@tongban/sdk";
+import { BodySchema, CaseState, DecisionOutcome, EnvelopeSchema, FederationService, HandlingMode, IdentityDocumentType, MessageType, ReceiptStatus, type Envelope } from "@tongban/sdk/gen";
+import type { BodyKind, ConformanceCase, Mutation, Step } from "./case-schema.js";
+
+/** A test partner the node under test knows (its certificates enrolled, its address a peer). */
+export interface PartnerIdentity {
+  readonly nodeId: string;
+  readonly certificates: NodeCertificates;
+}
+
+/** Where and what the node under test is. */
+export interface Target {
+  readonly nodeId: string;
+  /** FederationService `host:port`. */
+  readonly federation: string;
+  /** PlatformService `host:port` and a token. */
+  readonly platform?: { readonly address: string; readonly token: string };
+  /** The federation root (PEM), and its key to issue strangers' certificates. */
+  readonly ca: { readonly certificatePem: string; readonly privateKeyPem?: string };
+  /** The target's signing and TLS certificates (PEM): receipts are checked against the first, submissions encrypted to the second. */
+  readonly signingCert: string;
+  readonly tlsCert: string;
+  /** Features the target has (cases with other `requires` are skipped). */
+  readonly features: readonly string[];
+}
+
+/** One case's outcome. */
+export interface CaseResult {
+  readonly id: string;
+  readonly title: string;
+  readonly status: "passed" | "failed" | "skipped";
+  readonly ms: number;
+  readonly reason?: string;
+  /** The exchange, step by step (what was sent, what came back). */
+  readonly exchange: readonly string[];
+}
+
+/** The runner's partner servers, receiving what the node under test sends. */
+export interface PartnerServer {
+  readonly received: { readonly type: string; readonly caseId: string; readonly messageId: string; readonly at: number; readonly sender: string }[];
+  readonly materials: { readonly digest: string; readonly at: number }[];
+  close(): Promise<void>;
+}
+
+const codeOf = (err: unknown) => (err instanceof TongbanError ? err.code : `UNCODED (${err instanceof Error ? err.message.slice(0, 80) : String(err)})`);
+const signerOf = (c: NodeCertificates): EnvelopeSigner => {
+  const privateKey = createPrivateKey(c.signing.privateKeyPem);
+  return { kid: c.signing.kid, privateKey, algorithm: privateKey.asymmetricKeyType === "ed25519" ? "EdDSA" : "ES256" };
+};
+
+/**
+ * Starts partner A's FederationService (mutual TLS, A's certificate) so the
+ * node under test can deliver to it: every envelope is verified against the
+ * target's signing certificate and receipted; materials pushed with
+ * PutMaterial are recorded with their arrival time.
+ */
+export async function startPartnerServer(partner: PartnerIdentity, target: Target, listen: { host: string; port: number }): Promise<PartnerServer> {
+  const trust = new TrustStore({ anchor: target.ca.certificatePem });
+  trust.addCertificate(target.signingCert);
+  const received: PartnerServer["received"][number][] = [];
+  const materials: PartnerServer["materials"][number][] = [];
+  const signer = signerOf(partner.certificates);
+  const server = await startGrpcServer({
+    host: listen.host,
+    port: listen.port,
+    credentials: serverCredentials({ ca: target.ca.certificatePem, cert: partner.certificates.tls.certificatePem, key: partner.certificates.tls.privateKeyPem, requireClientCert: true }),
+    services: [
+      [
+        FederationService,
+        {
+          async deliver(req) {
+            const v = await verifyEnvelope(req.envelope!, { self: partner.nodeId, resolver: trust, decryptionKey: createPrivateKey(partner.certificates.tls.privateKeyPem) });
+            received.push({ type: MessageType[v.header.type] ?? "", caseId: v.header.caseId, messageId: v.header.messageId, at: Date.now(), sender: v.header.sender });
+            const receipt = await createEnvelope({
+              body: { kind: { case: "technicalReceipt", value: { receivedMessageId: v.header.messageId, receivedDigest: v.receiptDigest, receivedAt: timestampFromDate(new Date()), status: ReceiptStatus.ACCEPTED, receivedFrom: v.header.sender } } },
+              sender: partner.nodeId,
+              recipient: v.header.sender,
+              caseId: v.header.caseId,
+              correlationId: v.header.messageId,
+              signer,
+            });
+            return { receipt: receipt.envelope };
+          },
+          async putMaterial(requests) {
+            let digest: Uint8Array = new Uint8Array();
+            let size = 0n;
+            for await (const r of requests) {
+              digest = r.digest;
+              size = r.totalSize;
+            }
+            materials.push({ digest: Buffer.from(digest).toString("hex"), at: Date.now() });
+            return { digest, size, alreadyPresent: false };
+          },
+        },
+      ],
+    ],
+  });
+  return { received, materials, close: () => server.shutdown() };
+}
+
+/** The parts a run shares across cases. */
+export interface RunContext {
+  readonly target: Target;
+  readonly partners: { readonly a: PartnerIdentity; readonly b: PartnerIdentity };
+  readonly partnerServer?: PartnerServer;
+  readonly timeoutMs: number;
+}
+
+async function strangers(ctx: RunContext): Promise<{ stranger: NodeCertificates; otherCa: NodeCertificates }> {
+  const region = ctx.partners.a.nodeId.split(".")[1] ?? "320509";
+  const cache = strangerCache.get(ctx);
+  if (cache !== undefined) return cache;
+  const otherRoot = await createFederationRoot({ name: "not the federation (conformance)", validityDays: 1 });
+  const otherCa = await issueNodeCertificates({ ca: otherRoot, nodeId: ctx.partners.a.nodeId, signingAlgorithm: "ES256", validityDays: 1 });
+  const stranger =
+    ctx.target.ca.privateKeyPem === undefined
+      ? otherCa
+      : await issueNodeCertificates({ ca: { certificatePem: ctx.target.ca.certificatePem, privateKeyPem: ctx.target.ca.privateKeyPem }, nodeId: `cn.${region}.conformance-stranger`, signingAlgorithm: "ES256", validityDays: 1 });
+  const out = { stranger, otherCa };
+  strangerCache.set(ctx, out);
+  return out;
+}
+const strangerCache = new WeakMap<RunContext, { stranger: NodeCertificates; otherCa: NodeCertificates }>();
+
+function bodyFor(kind: BodyKind, caseId: string): MessageInitShape<typeof BodySchema> {
+  switch (kind) {
+    case "status-update":
+      return { kind: { case: "statusUpdate", value: { state: CaseState.ACCEPTED, note: "conformance" } } };
+    case "submission-online":
+      return { kind: { case: "applicationSubmission", value: { mode: HandlingMode.FULL_ONLINE, item: { basicCode: "00TB00000101" }, applicant: { name: "张三", idType: IdentityDocumentType.RESIDENT_ID, idNumber: "11010519491231002X" }, formChecked: true } } };
+    case "submission-unknown-item":
+      return { kind: { case: "applicationSubmission", value: { mode: HandlingMode.REMOTE_RECEIPT, item: { basicCode: "99XX99999999" }, applicant: { name: "张三" } } } };
+    case "submission-joint-mode":
+      return { kind: { case: "applicationSubmission", value: { mode: HandlingMode.JOINT, item: { basicCode: "00TB00000101" }, applicant: { name: "张三" } } } };
+    case "submission":
+      return {
+        kind: {
+          case: "applicationSubmission",
+          value: { mode: HandlingMode.REMOTE_RECEIPT, item: { basicCode: "00TB00000101" }, applicant: { name: "张三", idType: IdentityDocumentType.RESIDENT_ID, idNumber: "11010519491231002X" }, formChecked: true, identityVerified: true, caseNumber: caseId.slice(0, 8) },
+        },
+      };
+    case "acceptance":
+      return { kind: { case: "acceptance", value: {} } };
+    case "refusal":
+      return { kind: { case: "refusal", value: { explanation: "conformance" } } };
+    case "decision":
+      return { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } };
+    case "withdrawal":
+      return { kind: { case: "withdrawal", value: { reason: "conformance" } } };
+    case "correction-request":
+      return { kind: { case: "correctionRequest", value: { note: "conformance" } } };
+    case "result":
+      return { kind: { case: "result", value: {} } };
+  }
+}
+
+function flip(b: Uint8Array, at = Math.floor(b.length / 2)): Uint8Array {
+  const out = new Uint8Array(b);
+  out[at] = (out[at] ?? 0) ^ 0x01;
+  return out;
+}
+
+function mutate(env: Envelope, m: Mutation): Envelope {
+  const e = fromBinary(EnvelopeSchema, toBinary(EnvelopeSchema, env));
+  switch (m) {
+    case "tamper-header":
+      e.header = flip(e.header);
+      break;
+    case "tamper-body":
+      e.body = flip(e.body);
+      break;
+    case "tamper-signature":
+      if (e.signature !== undefined) e.signature.value = flip(e.signature.value);
+      break;
+    case "tamper-protected-header":
+      if (e.signature !== undefined) e.signature.protected = flip(e.signature.protected, 3);
+      break;
+    case "drop-signature":
+      delete (e as { signature?: unknown }).signature;
+      break;
+    case "truncate-header":
+      e.header = e.header.subarray(0, Math.floor(e.header.length / 2));
+      break;
+    case "swap-header-body":
+      [e.header, e.body] = [e.body, e.header];
+      break;
+    case "empty-envelope":
+      return fromBinary(EnvelopeSchema, new Uint8Array());
+    default:
+      break;
+  }
+  return e;
+}
+
+/** Runs one case against the target. Never throws: a failure is a result with the reason and the exchange. */
+export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<CaseResult> {
+  const t0 = Date.now();
+  const exchange: string[] = [];
+  const missing = (c.requires ?? []).filter((f) => !ctx.target.features.includes(f));
+  if (missing.length > 0) return { id: c.id, title: c.title, status: "skipped", ms: 0, reason: `the node does not declare ${missing.join(", ")}`, exchange };
+  const clients: { close(): void }[] = [];
+  const sent: { envelope: Envelope; receipt?: Envelope; receiptDigest: Uint8Array; messageId: string }[] = [];
+  let caseId = "";
+  const seq = new Map<string, number>();
+  const fail = (reason: string): CaseResult => ({ id: c.id, title: c.title, status: "failed", ms: Date.now() - t0, reason, exchange });
+  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ctx.timeoutMs).unref());
+  try {
+    const run = async (): Promise<string | undefined> => {
+      for (const [i, step] of c.steps.entries()) {
+        const problem = await runStep(step, i);
+        if (problem !== undefined) return `step ${i + 1}: ${problem}`;
+      }
+      return undefined;
+    };
+    const runStep = async (step: Step, i: number): Promise<string | undefined> => {
+      if ("deliver" in step) {
+        const d = step.deliver;
+        const { stranger, otherCa } = await strangers(ctx);
+        const as = d.as === "b" ? ctx.partners.b.certificates : d.as === "stranger" ? stranger : ctx.partners.a.certificates;
+        const asId = d.as === "b" ? ctx.partners.b.nodeId : d.as === "stranger" ? stranger.nodeId : ctx.partners.a.nodeId;
+        const tls = d.tls === "other-partner" ? (d.as === "b" ? ctx.partners.a.certificates : ctx.partners.b.certificates) : d.tls === "other-ca" ? otherCa : d.tls === "none" ? undefined : as;
+        if (d.case === "new") caseId = newMessageId();
+        const thisCase = d.case === undefined ? "" : caseId;
+        let envelope: Envelope;
+        let receiptDigest: Uint8Array;
+        let messageId: string;
+        if (d.repeat !== undefined) {
+          const prior = sent[d.repeat];
+          if (prior === undefined) return `repeat of step ${d.repeat} that sent nothing`;
+          ({ envelope, receiptDigest, messageId } = prior);
+        } else {
+          const key = `${asId} ${thisCase}`;
+          const sequence = d.sequence ?? (thisCase === "" ? 0 : (seq.get(key) ?? 0) + 1);
+          if (thisCase !== "" && d.sequence === undefined) seq.set(key, sequence);
+          const wrongSigner = d.mutate === "sign-as-other-partner" ? (d.as === "b" ? ctx.partners.a.certificates : ctx.partners.b.certificates) : d.mutate === "unknown-signer" ? stranger : as;
+          const senderId = d.mutate === "sign-as-other-partner" ? (d.as === "b" ? ctx.partners.a.nodeId : ctx.partners.b.nodeId) : d.mutate === "unknown-signer" ? stranger.nodeId : asId;
+          const when = d.mutate === "stale" ? new Date(Date.now() - 100 * 3600_000) : d.mutate === "future" ? new Date(Date.now() + 3600_000) : new Date();
+          const body = bodyFor(d.body, thisCase);
+          const encrypt = d.body.startsWith("submission") || d.body === "result";
+          const made = await createEnvelope({
+            body,
+            sender: senderId,
+            recipient: d.mutate === "wrong-recipient" ? ctx.partners.b.nodeId : ctx.target.nodeId,
+            ...(thisCase === "" ? {} : { caseId: thisCase, sequence }),
+            signer: signerOf(wrongSigner),
+            now: when,
+            ...(d.reuseIdOf !== undefined && sent[d.reuseIdOf] !== undefined ? { messageId: sent[d.reuseIdOf]!.messageId } : {}),
+            ...(encrypt ? { encryptTo: new X509Certificate(ctx.target.tlsCert).publicKey as KeyObject } : {}),
+          });
+          envelope = mutate(made.envelope, d.mutate ?? "none");
+          receiptDigest = made.receiptDigest;
+          messageId = made.messageId;
+        }
+        const client: FederationClient = tls === undefined
+          ? (createGrpcClient(FederationService, ctx.target.federation, clientCredentials({ ca: ctx.target.ca.certificatePem, expectedNodeId: ctx.target.nodeId }), { defaultTimeoutMs: 5_000 }) as FederationClient)
+          : createFederationClient({ address: ctx.target.federation, nodeId: ctx.target.nodeId, ca: ctx.target.ca.certificatePem, cert: tls.tls.certificatePem, key: tls.tls.privateKeyPem, timeoutMs: 5_000 });
+        clients.push(client);
+        const times = d.times ?? 1;
+        const outcomes = await Promise.all(Array.from({ length: times }, () => client.deliver({ envelope }).then((r) => ({ ok: true as const, receipt: r.receipt }), (err: unknown) => ({ ok: false as const, code: codeOf(err) }))));
+        const first = outcomes[0]!;
+        exchange.push(`${i + 1}. deliver ${d.body}${d.mutate && d.mutate !== "none" ? ` (${d.mutate})` : ""} as ${asId}${times > 1 ? ` ×${times}` : ""} → ${first.ok ? "receipt" : first.code}`);
+        sent[i] = { envelope, receiptDigest, messageId, ...(first.ok && first.receipt !== undefined ? { receipt: first.receipt } : {}) };
+        const e = step.expect;
+        if (e.code !== undefined || e.codes !== undefined) {
+          const want = e.codes ?? [e.code!];
+          for (const o of outcomes) if (o.ok || !want.some((w) => o.code === w || (w.endsWith("*") && o.code.startsWith(w.slice(0, -1))))) return `expected ${want.join(" or ")}, got ${o.ok ? "a receipt" : o.code}`;
+          return undefined;
+        }
+        if (e.receipt === true || e.sameReceiptAs !== undefined) {
+          for (const o of outcomes) if (!o.ok) return `expected a receipt, got ${o.code}`;
+          const trust = new TrustStore({ anchor: ctx.target.ca.certificatePem });
+          trust.addCertificate(ctx.target.signingCert);
+          for (const o of outcomes) {
+            if (!o.ok || o.receipt === undefined) return "no receipt in the answer";
+            const v = await verifyEnvelope(o.receipt, { self: asId, resolver: trust }).catch((err: unknown) => codeOf(err));
+            if (typeof v === "string") return `the receipt does not verify: ${v}`;
+            if (v.body?.kind.case !== "technicalReceipt") return "the answer is not a technical receipt";
+            if (Buffer.compare(Buffer.from(v.body.kind.value.receivedDigest), Buffer.from(receiptDigest)) !== 0) return "the receipt does not bind the digest of what was sent";
+          }
+          if (e.sameReceiptAs !== undefined) {
+            const prior = sent[e.sameReceiptAs]?.receipt;
+            const got = outcomes[0]!.ok ? outcomes[0]!.receipt : undefined;
+            if (prior === undefined || got === undefined || Buffer.compare(Buffer.from(toBinary(EnvelopeSchema, prior)), Buffer.from(toBinary(EnvelopeSchema, got))) !== 0) return "a duplicate must get the same receipt";
+          }
+        }
+        return undefined;
+      }
+      if ("platform" in step) {
+        const p = step.platform;
+        if (p.call === "node-info") {
+          const cert = ctx.partners.a.certificates;
+          const client = createFederationClient({ address: ctx.target.federation, nodeId: ctx.target.nodeId, ca: ctx.target.ca.certificatePem, cert: cert.tls.certificatePem, key: cert.tls.privateKeyPem, timeoutMs: 5_000 });
+          clients.push(client);
+          const info = await client.getNodeInfo({}).catch((err: unknown) => codeOf(err));
+          exchange.push(`${i + 1}. GetNodeInfo → ${typeof info === "string" ? info : info.nodeId}`);
+          if (typeof info === "string") return `GetNodeInfo failed: ${info}`;
+          if (info.nodeId !== ctx.target.nodeId) return `GetNodeInfo names ${info.nodeId}`;
+          if (!info.protocols.includes("tongban/1")) return "GetNodeInfo does not list tongban/1";
+          return undefined;
+        }
+        if (ctx.target.platform === undefined) return "this case needs the platform API (--platform, --platform-token)";
+        const token = p.token === "none" ? undefined : p.token === "wrong" ? "tbp_wrong-token" : ctx.target.platform.token;
+        const client: PlatformClient =
+          token === undefined
+            ? (createGrpcClient((await import("@tongban/sdk/gen")).PlatformService, ctx.target.platform.address, clientCredentials({ ca: ctx.target.ca.certificatePem, expectedNodeId: ctx.target.nodeId }), { defaultTimeoutMs: 5_000 }) as PlatformClient)
+            : createPlatformClient({ address: ctx.target.platform.address, nodeId: ctx.target.nodeId, ca: ctx.target.ca.certificatePem, token, timeoutMs: 5_000 });
+        clients.push(client);
+        const outcome = await platformCall(client, p, caseId, ctx).catch((err: unknown) => ({ code: codeOf(err) }));
+        exchange.push(`${i + 1}. platform ${p.call}${p.spoil ? ` (${p.spoil})` : ""}${p.token && p.token !== "valid" ? ` token=${p.token}` : ""} → ${JSON.stringify(outcome).slice(0, 120)}`);
+        const e = step.expect;
+        if (e.code !== undefined) return "code" in outcome && outcome.code === e.code ? undefined : `expected ${e.code}, got ${JSON.stringify(outcome).slice(0, 100)}`;
+        if ("code" in outcome) return `failed: ${outcome.code}`;
+        if (e.state !== undefined && outcome.state !== e.state) return `expected state ${e.state}, got ${outcome.state ?? "none"}`;
+        if (e.resolved !== undefined && outcome.resolved !== e.resolved) return `expected resolved ${e.resolved}`;
+        if (e.gap !== undefined && outcome.gap !== e.gap) return `expected gap ${e.gap}, got ${outcome.gap ?? "none"}`;
+        if (p.call === "submit" && "caseId" in outcome && outcome.caseId !== undefined) caseId = outcome.caseId;
+        return undefined;
+      }
+      // receive: what the node under test sends to partner A.
+      const server = ctx.partnerServer;
+      if (server === undefined) return "this case needs the partner server (--partner-listen)";
+      const r = step.receive;
+      const end = Date.now() + (r.withinMs ?? 10_000);
+      for (;;) {
+        const got = server.received.filter((x) => x.type === r.type && (caseId === "" || x.caseId === caseId));
+        if (got.length >= (step.expect?.count ?? 1)) {
+          exchange.push(`${i + 1}. received ${r.type} ×${got.length}`);
+          if (step.expect?.count !== undefined && got.length !== step.expect.count) return `received ${got.length} ${r.type}, expected ${step.expect.count}`;
+          if (r.materialsFirst === true && server.materials.length === 0) return "the submission arrived without its materials having been pushed (PutMaterial)";
+          if (r.materialsFirst === true && server.materials.some((m) => m.at > got[0]!.at)) return "a material arrived after the message that names it";
+          return undefined;
+        }
+        if (Date.now() > end) return `nothing of type ${r.type} arrived within ${r.withinMs ?? 10_000} ms`;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    };
+    const outcome = await Promise.race([run(), timer]);
+    if (outcome === "timeout") return fail(`timed out after ${ctx.timeoutMs} ms`);
+    if (outcome !== undefined) return fail(outcome);
+    return { id: c.id, title: c.title, status: "passed", ms: Date.now() - t0, exchange };
+  } catch (err) {
+    return fail(`runner error: ${codeOf(err)}`);
+  } finally {
+    for (const cl of clients) cl.close();
+  }
+}
+
+async function platformCall(client: PlatformClient, p: Extract<Step, { platform: unknown }>["platform"], caseId: string, ctx: RunContext): Promise<{ state?: string; resolved?: boolean; gap?: string; caseId?: string } | { code: string }> {
+  switch (p.call) {
+    case "get-case": {
+      const end = Date.now() + 5_000;
+      for (;;) {
+        const v = await client.getCase({ caseId }).then((r) => r.view, () => undefined);
+        if (v !== undefined) return { state: CaseState[v.state] ?? "" };
+        if (Date.now() > end) return client.getCase({ caseId }).then((r) => ({ state: CaseState[r.view!.state] ?? "" }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    case "resolve": {
+      const mode = p.mode === "joint" ? HandlingMode.JOINT : p.mode === "full_online" ? HandlingMode.FULL_ONLINE : HandlingMode.REMOTE_RECEIPT;
+      const r = await client.resolveItem({ handlingRegion: p.handlingRegion ?? ctx.partners.a.nodeId.split(".")[1] ?? "", item: p.item ?? "00TB00000101", mode });
+      return { resolved: r.resolved, gap: r.gapCode };
+    }
+    case "health":
+      return { state: "SERVING" };
+    case "node-info":
+      return { state: "" };
+    case "submit": {
+      const materials = [];
+      for (const code of p.spoil === "materials" ? ["M001"] : ["M001", "M002", "M003"]) {
+        const data = new TextEncoder().encode(`conformance ${code} ${newMessageId()}`);
+        const digest = createHash("sha256").update(data).digest();
+        await client.uploadMaterial((async function* () {
+          yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
+        })());
+        materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
+      }
+      const { view } = await client.submitApplication({
+        requestId: `conformance-${newMessageId()}`,
+        handlingNode: ctx.partners.a.nodeId,
+        application: {
+          mode: HandlingMode.REMOTE_RECEIPT,
+          item: { basicCode: p.spoil === "item" ? "99XX99999999" : (p.item ?? "00TB00000101") },
+          applicant: { name: "张三", idType: IdentityDocumentType.RESIDENT_ID, idNumber: p.spoil === "identity" ? "110105194912310021" : "11010519491231002X" },
+          form: p.spoil === "form" ? [] : [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
+          materials,
+        },
+      });
+      return { state: CaseState[view!.state] ?? "", caseId: view!.caseId };
+    }
+  }
+}
+
