@@ -4,7 +4,8 @@
 // message bytes, measured in the same run (DESIGN §13: ≥ 2,000 msg/s, p99 <
 // 50 ms, ratio ≥ 0.5). Envelopes are signed in advance: the sender's signing
 // cost is not the receiver's intake.
-//   node scripts/bench-intake.mjs [--messages N] [--concurrency C] [--json]
+//   node scripts/bench-intake.mjs [--messages N] [--concurrency C] [--no-evidence] [--json]
+// --no-evidence: without the evidence log hook (to measure what the log costs).
 import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -21,6 +22,7 @@ const arg = (n, d) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d)
 const json = argv.includes("--json");
 const MESSAGES = arg("--messages", 20_000);
 const CONCURRENCY = arg("--concurrency", 64);
+const EVIDENCE = !argv.includes("--no-evidence");
 const ALG = argv.includes("--alg") ? argv[argv.indexOf("--alg") + 1] : "ES256"; // ES256 or EdDSA (both nodes)
 const log = (s) => process.stderr.write(`[bench-intake] ${s}\n`);
 
@@ -46,7 +48,7 @@ const store = await openLevelStore(join(dir, "data"));
 // As in the node: the evidence log appends its entries to every group batch.
 const evidenceLog = new EvidenceLog(store);
 await evidenceLog.open();
-const committer = new GroupCommitter(store, { hook: evidenceLog });
+const committer = new GroupCommitter(store, EVIDENCE ? { hook: evidenceLog } : {});
 const intake = new Intake({ store, committer, verify: verifierFor(wIdentity, trust), signReceipt: receiptSignerFor(wIdentity), apply: () => [] }, { maxInFlight: 100_000 });
 const tls = { ca: root.certificatePem, cert: w.tls.certificatePem, key: w.tls.privateKeyPem, requireClientCert: true };
 const node = await startGrpcServer({ credentials: serverCredentials(tls), services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust })]] });
@@ -76,12 +78,12 @@ function load(name, address, path, requests) {
 const requests = envelopes.map((e) => toBinary(DeliverRequestSchema, { $typeName: "tongban.v1.DeliverRequest", envelope: e }));
 await load("warm-up", `127.0.0.1:${echoPort}`, "/bench.Echo/Echo", requests.slice(0, 2_000));
 const echoRow = await load("bare grpc-js echo (mTLS)", `127.0.0.1:${echoPort}`, "/bench.Echo/Echo", requests);
-const nodeRow = await load("node intake (mTLS, verify, LevelDB fsync group commit + evidence log, signed receipt)", `127.0.0.1:${node.port}`, "/tongban.v1.FederationService/Deliver", requests);
+const nodeRow = await load(`node intake (mTLS, verify, LevelDB fsync group commit${EVIDENCE ? " + evidence log" : ""}, signed receipt)`, `127.0.0.1:${node.port}`, "/tongban.v1.FederationService/Deliver", requests);
 const stats = committer.stats;
 
 const ratio = Number((nodeRow.per_s / echoRow.per_s).toFixed(3));
 const rows = [echoRow, { ...nodeRow, ratio_vs_echo: ratio }];
-const summary = { target_per_s: 2000, target_p99_ms: 50, target_ratio: 0.5, met: nodeRow.per_s >= 2000 && nodeRow.p99_ms < 50 && ratio >= 0.5, concurrency: CONCURRENCY, group_commit: stats };
+const summary = { evidence_log: EVIDENCE, evidence_entries: evidenceLog.size, target_per_s: 2000, target_p99_ms: 50, target_ratio: 0.5, met: nodeRow.per_s >= 2000 && nodeRow.p99_ms < 50 && ratio >= 0.5, concurrency: CONCURRENCY, group_commit: stats };
 
 await node.shutdown(100);
 echo.forceShutdown();

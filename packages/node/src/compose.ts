@@ -374,7 +374,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       async stop() {
         if (evidenceTimer !== undefined) clearTimeout(evidenceTimer);
         // A last checkpoint over everything written, so an export after a stop covers it.
-        await checkpoints.checkpoint().catch((err: unknown) => logger.error({ err }, "final evidence checkpoint failed"));
+        await checkpoints.checkpoint({ force: true }).catch((err: unknown) => logger.error({ err }, "final evidence checkpoint failed"));
       },
     },
     {

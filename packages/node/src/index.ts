@@ -80,8 +80,8 @@ export { freePort, initNodeDirectory, startLocalFederation } from "./local/index
 export type { InitNodeDirectoryOptions, InitializedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
 
 // evidence: the log in the node, checkpoints and witnessing, audit, bundles, retention
-export { EvidenceLog, type StoredEvidence } from "./evidence/evidence-log.js";
+export { EvidenceLog, STORED_NODE_LEVEL, evidenceTree, type StoredEvidence } from "./evidence/evidence-log.js";
 export { Checkpoints, type CheckpointsDeps } from "./evidence/checkpoints.js";
-export { auditLog, exportCaseBundle, prunePayloads, type LogAuditReport } from "./evidence/audit.js";
+export { auditLog, exportCaseBundle, prunePayloads, type AuditLogOptions, type LogAuditReport, type NodeAuditReason } from "./evidence/audit.js";
 export { DirectoryState, type DirectoryStateOptions, type DirectoryStatus, type KnownPeer } from "./directory/directory-state.js";
 export { PartnerLimiter, type PartnerLimits } from "./server/partner-limiter.js";

@@ -7,6 +7,7 @@ import {
   createEnvelope,
   decodeCheckpoint,
   signCheckpoint,
+  signCosignature,
   MerkleAccumulator,
   verifyCosignature,
   verifyCheckpoint,
@@ -64,6 +65,7 @@ export class Checkpoints {
   readonly #now: () => Date;
   #witness: Witness | undefined;
   readonly #unsettled = new Map<string, NodeEvent[]>();
+  readonly #lanes = new Map<string, Promise<unknown>>();
 
   constructor(deps: CheckpointsDeps) {
     this.#d = deps;
@@ -89,14 +91,21 @@ export class Checkpoints {
     return v === undefined ? undefined : (JSON.parse(dec.decode(v)) as { size: number; jws: string });
   }
 
-  /** Signs a checkpoint over the whole log when it grew since the last one. Returns it (or the latest). */
-  async checkpoint(): Promise<{ size: number; jws: string } | undefined> {
+  /**
+   * Signs a checkpoint over the whole log when it grew since the last one —
+   * unless all it grew by is witnessing traffic (entries without a case: the
+   * checkpoint requests and answers themselves), which would otherwise keep
+   * an idle federation checkpointing every minute forever; `force` signs
+   * anyway (on stop, before an export). Returns it (or the latest).
+   */
+  async checkpoint(options: { readonly force?: boolean } = {}): Promise<{ size: number; jws: string } | undefined> {
     const signer = this.#d.evidenceSigner();
     const latest = await this.latest();
     // Over what is durable: a batch in flight may still fail.
     const state = this.#d.log.committed;
     const size = state.size;
     if (signer === undefined || size === 0 || latest?.size === size) return latest;
+    if (options.force !== true && latest !== undefined && this.#d.log.caseEntriesUpTo <= latest.size) return latest;
     const root = MerkleAccumulator.from(size, state.peaks).root();
     const jws = await signCheckpoint({ origin: this.#d.nodeId, treeSize: size, rootHash: root, timestamp: this.#now() }, signer);
     const record = { size, jws };
@@ -118,7 +127,7 @@ export class Checkpoints {
       const prev = await this.#d.store.get(witnessedKey(peer));
       const previous = prev === undefined ? 0 : Number(dec.decode(prev));
       if (previous >= latest.size) continue;
-      const proof = previous === 0 ? [] : await consistencyProof(previous, latest.size, (i) => this.#d.log.leafHashAt(i));
+      const proof = previous === 0 ? [] : await consistencyProof(previous, latest.size, this.#d.log.tree);
       const body = create(BodySchema, { kind: { case: "checkpointCosignature", value: { checkpoint: enc.encode(latest.jws), consistencyProof: proof, previousTreeSize: BigInt(previous) } } });
       const ops = await this.#message(peer, body);
       ops.push({ type: "put", key: pendingKey(peer), value: enc.encode(JSON.stringify({ at: Date.now(), size: latest.size })) });
@@ -144,29 +153,49 @@ export class Checkpoints {
       emitted.push(e);
     };
     if (c.cosignature.length > 0) {
-      // An answer: a witness cosigned one of our checkpoints.
+      // An answer: a witness cosigned one of our checkpoints (the one asked for, or the one it holds: see below).
       const cp = decodeCheckpoint(checkpoint);
       if (cp.origin !== this.#d.nodeId) return [];
       await verifyCosignature(dec.decode(c.cosignature), cp, { trust: this.#d.trust });
-      ops.push(
-        { type: "put", key: storeKeys.evidenceCosignature.key(cp.treeSize, header.sender), value: c.cosignature },
-        { type: "put", key: witnessedKey(header.sender), value: enc.encode(String(cp.treeSize)) },
-        { type: "del", key: pendingKey(header.sender) },
-      );
-      event({ type: "evidence.cosigned", partner: header.sender, detail: { treeSize: cp.treeSize } });
+      const ours = await this.#d.store.get(storeKeys.evidenceCheckpoint.key(cp.treeSize));
+      if (ours === undefined || dec.decode(ours) !== checkpoint) {
+        // Signed with our key, yet not a checkpoint we stored: our key signed another history, or our store lost one.
+        event({ type: "evidence.checkpoint-unknown", alert: true, partner: header.sender, detail: { treeSize: cp.treeSize, received: checkpoint, stored: ours === undefined ? null : dec.decode(ours) } });
+      } else {
+        ops.push(
+          { type: "put", key: storeKeys.evidenceCosignature.key(cp.treeSize, header.sender), value: c.cosignature },
+          // What the witness holds now: our next request's consistency proof starts there.
+          { type: "put", key: witnessedKey(header.sender), value: enc.encode(String(cp.treeSize)) },
+          { type: "del", key: pendingKey(header.sender) },
+        );
+        event({ type: "evidence.cosigned", partner: header.sender, detail: { treeSize: cp.treeSize } });
+      }
     } else {
       // A request: witness the sender's checkpoint.
       const witness = this.#witness;
-      if (witness === undefined) return [];
+      const signer = this.#d.evidenceSigner();
+      if (witness === undefined || signer === undefined) return [];
       const verified = await verifyCheckpoint(checkpoint, { trust: this.#d.trust });
       if (verified.origin !== header.sender) return [];
-      const verdict = await witness.observe(checkpoint, c.consistencyProof);
-      if (verdict.kind === "fork") {
+      // One request per origin at a time: what we hold must not change between the check and the verdict.
+      const { verdict, held } = await this.#one(header.sender, async () => {
+        const held = witness.latest(header.sender);
+        // The proof starts at the size the origin believes we hold. When we hold
+        // another (an answer still on its way, a request resent after a long
+        // silence, our state restored from a backup) it proves nothing about our
+        // checkpoint — no verdict, no false alarm: we answer with a cosignature
+        // of the checkpoint we hold, and the origin's next request starts there.
+        const applies = held === undefined || verified.treeSize === held.treeSize || (verified.treeSize > held.treeSize && Number(c.previousTreeSize) === held.treeSize);
+        return { held, verdict: applies ? await witness.observe(checkpoint, c.consistencyProof) : undefined };
+      });
+      if (verdict?.kind === "fork") {
         event({ type: "evidence.fork", alert: true, partner: header.sender, detail: { ...verdict.alert } });
-      } else if (verdict.kind === "cosigned") {
+      } else if (verdict?.kind === "cosigned") {
         ops.push({ type: "put", key: heldKey(header.sender), value: enc.encode(checkpoint) });
-        const answer = create(BodySchema, { kind: { case: "checkpointCosignature", value: { checkpoint: c.checkpoint, cosignature: enc.encode(verdict.cosignature), witness: this.#d.nodeId, witnessedAt: timestampFromDate(now) } } });
-        ops.push(...(await this.#message(header.sender, answer)));
+        ops.push(...(await this.#answer(header.sender, c.checkpoint, verdict.cosignature, now)));
+      } else if (held !== undefined) {
+        // Not applicable, or stale (older than what we hold): tell the origin what we hold.
+        ops.push(...(await this.#answer(header.sender, enc.encode(held.jws), await signCosignature(held, this.#d.nodeId, now, signer), now)));
       }
     }
     if (emitted.length > 0) this.#unsettled.set(`${header.sender} ${header.messageId}`, emitted);
@@ -180,6 +209,21 @@ export class Checkpoints {
     this.#unsettled.delete(messageKey);
     this.#d.events.settle(events);
     this.#d.outbox.poke();
+  }
+
+  #one<T>(origin: string, f: () => Promise<T>): Promise<T> {
+    const run = (this.#lanes.get(origin) ?? Promise.resolve()).then(f);
+    const tail = run.catch(() => undefined);
+    this.#lanes.set(origin, tail);
+    void tail.then(() => {
+      if (this.#lanes.get(origin) === tail) this.#lanes.delete(origin);
+    });
+    return run;
+  }
+
+  async #answer(origin: string, checkpoint: Uint8Array, cosignature: string, now: Date): Promise<BatchOp[]> {
+    const answer = create(BodySchema, { kind: { case: "checkpointCosignature", value: { checkpoint, cosignature: enc.encode(cosignature), witness: this.#d.nodeId, witnessedAt: timestampFromDate(now) } } });
+    return this.#message(origin, answer);
   }
 
   async #message(peer: string, body: ReturnType<typeof create<typeof BodySchema>>): Promise<BatchOp[]> {

@@ -9,10 +9,22 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEnvelope, createFederationClient, decodeCheckpoint, signCheckpoint, verifyCaseBundle, type CaseBundle, type PlatformClient } from "@tongban/sdk";
+import {
+  consistencyProof,
+  createEnvelope,
+  createFederationClient,
+  decodeCheckpoint,
+  inclusionProof,
+  signCheckpoint,
+  treeRoot,
+  verifyCaseBundle,
+  type CaseBundle,
+  type PlatformClient,
+} from "@tongban/sdk";
 import { CaseState, DecisionOutcome, DeliveryMethod } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, exportCaseBundle, prunePayloads } from "../evidence/audit.js";
+import { evidenceTree } from "../evidence/evidence-log.js";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore } from "../store/level-store.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
@@ -85,7 +97,7 @@ describe("the evidence log in the node", () => {
 
   it("exports a case bundle that verifies offline from the anchor alone, and fails with the reason when tampered", async () => {
     const store = fed.node(QINGPU).node!.components.store;
-    await fed.node(QINGPU).composed!.evidence.checkpoints.checkpoint();
+    await fed.node(QINGPU).composed!.evidence.checkpoints.checkpoint({ force: true });
     bundle = await exportCaseBundle(store, caseId, { certificates: [...fed.nodes.values()].map((n) => n.certificates.signing.certificatePem) });
     const kinds = bundle.entries.length;
     expect(kinds).toBeGreaterThanOrEqual(6); // envelopes out and in, receipts, state changes
@@ -95,6 +107,59 @@ describe("the evidence log in the node", () => {
     const bad = await verifyCaseBundle(JSON.stringify(tampered), { trust: fed.root.certificatePem });
     expect(bad.ok).toBe(false);
     expect(bad.steps.some((s) => !s.ok && s.step === "payload")).toBe(true);
+  });
+
+  it("an idle log is not checkpointed again and again for its own witnessing traffic", async () => {
+    const c = fed.node(QINGPU).composed!.evidence.checkpoints;
+    await c.checkpoint({ force: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const before = (await c.latest())!.size;
+    await new Promise((r) => setTimeout(r, 1_000)); // five checkpoint intervals
+    expect((await c.latest())!.size).toBe(before);
+  });
+
+  it("a request whose proof starts where the witness does not stand gets no false alarm: the witness answers with what it holds", async () => {
+    const q = fed.node(QINGPU);
+    const w = fed.node(WUJIANG);
+    const qStore = q.node!.components.store;
+    const heldSize = async () => {
+      const v = await w.node!.components.store.get(storeKeys.meta.key(`witness-held\u0000${QINGPU}`));
+      return v === undefined ? undefined : decodeCheckpoint(new TextDecoder().decode(v)).treeSize;
+    };
+    // Settled: 吴江 holds 青浦's latest checkpoint, and 青浦 has its cosignature (an idle log asks for no more).
+    const held = await until("吴江 holds 青浦's latest checkpoint", async () => {
+      const h = await heldSize();
+      const latest = await q.composed!.evidence.checkpoints.latest();
+      if (h === undefined || h !== latest?.size) return undefined;
+      return (await qStore.get(storeKeys.evidenceCosignature.key(h, WUJIANG))) === undefined ? undefined : h;
+    });
+    await qStore.batch([{ type: "del", key: storeKeys.evidenceCosignature.key(held, WUJIANG) }]);
+    // 青浦's genuine log, larger than what 吴江 holds (the witnessing traffic itself grows it).
+    const size = await until("青浦's log grew past it", async () => {
+      const s = q.composed!.evidence.log.committed.size;
+      return s > held + 1 ? s : undefined;
+    });
+    const tree = evidenceTree(qStore);
+    // The stored Merkle nodes give the same proofs as the entries alone.
+    expect(await inclusionProof(3, size, tree)).toEqual(await inclusionProof(3, size, (i) => q.composed!.evidence.log.leafHashAt(i)));
+    const signer = { privateKey: createPrivateKey(q.certificates.signing.privateKeyPem), certificateChain: [q.certificates.signing.certificatePem] };
+    const genuine = await signCheckpoint({ origin: QINGPU, treeSize: size, rootHash: await treeRoot(size, tree), timestamp: new Date() }, signer);
+    // As if 青浦 believed 吴江 held size 1 (an answer lost, a request resent after a long silence): a valid proof, from the wrong place.
+    const request = await createEnvelope({
+      body: { kind: { case: "checkpointCosignature", value: { checkpoint: new TextEncoder().encode(genuine), previousTreeSize: 1n, consistencyProof: await consistencyProof(1, size, tree) } } },
+      sender: QINGPU,
+      recipient: WUJIANG,
+      signer: { kid: q.certificates.signing.kid, privateKey: signer.privateKey, algorithm: "ES256" },
+    });
+    const client = createFederationClient({ address: w.node!.addresses!.federation, nodeId: WUJIANG, ca: fed.root.certificatePem, cert: q.certificates.tls.certificatePem, key: q.certificates.tls.privateKeyPem });
+    await client.deliver({ envelope: request.envelope });
+    client.close();
+    // 吴江 answers with a cosignature of the checkpoint it holds: 青浦 learns where the next proof must start.
+    const answered = await until("吴江's answer", async () => qStore.get(storeKeys.evidenceCosignature.key(held, WUJIANG)));
+    for await (const e of w.composed!.events.read(-1, 100_000)) expect(e.type).not.toBe("evidence.fork");
+    expect(answered.byteLength).toBeGreaterThan(0);
+    // The witness did not take the checkpoint on the strength of a proof from elsewhere.
+    expect(await heldSize()).toBe(held);
   });
 
   it("a witness that sees two different checkpoints of the same size raises evidence.fork with both", async () => {
@@ -140,7 +205,7 @@ describe("tampering with a stopped node's LevelDB is caught", () => {
     const store = await openLevelStore(path);
     try {
       if (change !== undefined) await change(store);
-      return await auditLog(store);
+      return await auditLog(store, { trust: fed.root.certificatePem, nodeId: QINGPU });
     } finally {
       await store.close();
     }
@@ -148,7 +213,7 @@ describe("tampering with a stopped node's LevelDB is caught", () => {
 
   it("verifies the untouched log against every checkpoint", async () => {
     const r = await audit(copy("clean"));
-    expect(r).toMatchObject({ ok: true, payloadsDeleted: 0 });
+    expect(r).toMatchObject({ ok: true, payloadsDeleted: 0, signaturesChecked: true });
     expect(r.entries).toBeGreaterThan(10);
     expect(r.checkpoints).toBeGreaterThan(0);
   });
@@ -175,6 +240,34 @@ describe("tampering with a stopped node's LevelDB is caught", () => {
 
     const payload = await audit(copy("payload"), async (s) => s.batch([{ type: "put", key: storeKeys.evidencePayload.key(2), value: new TextEncoder().encode("forged") }]));
     expect(payload.ok).toBe(false);
+    expect(payload.problem).toMatchObject({ index: 2 });
+    expect(payload.problem?.reason).toMatch(/payload-(length|digest)-mismatch/);
+  });
+
+  it("removing the last entries, past every checkpoint, shows against the log's state; a forged checkpoint or Merkle node is named", async () => {
+    const last = async (s: Awaited<ReturnType<typeof openLevelStore>>) => {
+      for await (const e of s.iterate({ ...storeKeys.evidence.range(), reverse: true, limit: 1 })) return storeKeys.evidence.decode(e.key)[0];
+      throw new Error("empty log");
+    };
+    const tail = await audit(copy("tail"), async (s) => s.batch([{ type: "del", key: storeKeys.evidence.key(await last(s)) }]));
+    expect(tail.ok).toBe(false);
+    expect(tail.problem?.reason).toMatch(/state-mismatch|log-truncated/);
+
+    // A checkpoint rewritten in the store (its signature no longer matches).
+    const cp = await audit(copy("checkpoint"), async (s) => {
+      for await (const e of s.iterate({ ...storeKeys.evidenceCheckpoint.range(), limit: 1 })) {
+        const [h, p, sig] = new TextDecoder().decode(e.value).split(".");
+        const payload = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+        payload["rootHash"] = Buffer.alloc(32, 9).toString("base64url");
+        await s.batch([{ type: "put", key: e.key, value: new TextEncoder().encode(`${h}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${sig}`) }]);
+      }
+    });
+    expect(cp.problem).toMatchObject({ reason: "checkpoint-invalid" });
+
+    const node = await audit(copy("node"), async (s) => {
+      for await (const e of s.iterate({ ...storeKeys.evidenceNode.range(), limit: 1 })) await s.batch([{ type: "put", key: e.key, value: new Uint8Array(32).fill(1) }]);
+    });
+    expect(node.problem).toMatchObject({ reason: "node-mismatch" });
   });
 
   it("retention deletes payloads, the log still verifies, and the bundle exported before still does", async () => {

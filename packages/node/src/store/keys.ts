@@ -33,6 +33,12 @@ export const storeKeys = Object.freeze({
   evidencePayload: new Collection("evidence-payload", [u64Part] as const),
   /** This node's signed checkpoints by tree size (compact JWS). */
   evidenceCheckpoint: new Collection("evidence-checkpoint", [u64Part] as const),
+  /**
+   * Merkle nodes of the evidence log by (level, index): the root of the 2^level
+   * entries from index·2^level, kept for level ≥ 4 so a proof reads O(log n)
+   * records and at most 15 entries.
+   */
+  evidenceNode: new Collection("evidence-node", [u32Part, u64Part] as const),
   /** Witness cosignatures of this node's checkpoints, by (tree size, witness node id). */
   evidenceCosignature: new Collection("evidence-cosignature", [u64Part, stringPart] as const),
   /** Joint cases (多地联办) by joint case id: the plan, every sub-task's state, the overall outcome. */
