@@ -21,7 +21,7 @@ export const MUTATIONS = [
 export type Mutation = (typeof MUTATIONS)[number];
 
 /** Bodies the runner can build (`body:` in a deliver step). */
-export const BODIES = ["status-update", "submission", "submission-online", "submission-unknown-item", "submission-joint-mode", "acceptance", "refusal", "decision", "withdrawal", "correction-request", "result"] as const;
+export const BODIES = ["status-update", "submission", "submission-online", "submission-unknown-item", "submission-joint-mode", "joint-assignment", "joint-assignment-other-site", "joint-assignment-not-agreed", "checkpoint-request", "checkpoint-request-fork", "result-bad-seal", "acceptance", "refusal", "decision", "withdrawal", "correction-request", "result"] as const;
 export type BodyKind = (typeof BODIES)[number];
 
 /** One step of a case. */
@@ -43,8 +43,9 @@ export type Step =
       };
       readonly expect: { readonly receipt?: boolean; readonly sameReceiptAs?: number; readonly code?: string; readonly codes?: readonly string[] };
     }
-  | { readonly platform: { readonly call: "get-case" | "resolve" | "submit" | "node-info" | "health"; readonly token?: "valid" | "none" | "wrong"; readonly item?: string; readonly handlingRegion?: string; readonly mode?: string; readonly spoil?: "materials" | "identity" | "form" | "item" }; readonly expect: { readonly code?: string; readonly state?: string; readonly resolved?: boolean; readonly gap?: string; readonly ok?: boolean } }
-  | { readonly receive: { readonly type: string; readonly withinMs?: number; readonly materialsFirst?: boolean }; readonly expect?: { readonly count?: number } };
+  | { readonly partner: { readonly failNext: number }; readonly expect?: Record<string, never> }
+  | { readonly platform: { readonly call: "get-case" | "get-joint" | "events" | "resolve" | "submit" | "node-info"; readonly task?: string; readonly event?: string; readonly token?: "valid" | "none" | "wrong"; readonly item?: string; readonly handlingRegion?: string; readonly mode?: string; readonly spoil?: "materials" | "identity" | "form" | "item" }; readonly expect: { readonly code?: string; readonly state?: string; readonly resolved?: boolean; readonly gap?: string; readonly ok?: boolean; readonly alert?: boolean } }
+  | { readonly receive: { readonly type: string; readonly withinMs?: number; readonly minWaitMs?: number; readonly materialsFirst?: boolean }; readonly expect?: { readonly count?: number } };
 
 /** A conformance case as data. */
 export interface ConformanceCase {
@@ -81,8 +82,8 @@ export function parseCase(id: string, text: string): ConformanceCase {
   (c["steps"] as unknown[]).forEach((s, i) => {
     if (s === null || typeof s !== "object") return bad(`steps[${i}]`, "must be a mapping");
     const step = s as Record<string, unknown>;
-    const kinds = ["deliver", "platform", "receive"].filter((k) => k in step);
-    if (kinds.length !== 1) bad(`steps[${i}]`, "exactly one of deliver, platform, receive");
+    const kinds = ["deliver", "platform", "receive", "partner"].filter((k) => k in step);
+    if (kinds.length !== 1) bad(`steps[${i}]`, "exactly one of deliver, platform, receive, partner");
     if ("deliver" in step) {
       const d = step["deliver"] as Record<string, unknown>;
       if (!BODIES.includes(d["body"] as BodyKind)) bad(`steps[${i}].deliver.body`, `one of ${BODIES.join(", ")}`);

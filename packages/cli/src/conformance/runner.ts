@@ -13,6 +13,7 @@ import {
   issueNodeCertificates,
   newMessageId,
   serverCredentials,
+  signCheckpoint,
   startGrpcServer,
   verifyEnvelope,
   type EnvelopeSigner,
@@ -20,7 +21,7 @@ import {
   type NodeCertificates,
   type PlatformClient,
 } from "@tongban/sdk";
-import { BodySchema, CaseState, DecisionOutcome, EnvelopeSchema, FederationService, HandlingMode, IdentityDocumentType, MessageType, ReceiptStatus, type Envelope } from "@tongban/sdk/gen";
+import { BodySchema, CaseState, DecisionOutcome, EnvelopeSchema, FederationService, HandlingMode, IdentityDocumentType, JointTaskState, MessageType, ReceiptStatus, type Envelope } from "@tongban/sdk/gen";
 import type { BodyKind, ConformanceCase, Mutation, Step } from "./case-schema.js";
 
 /** A test partner the node under test knows (its certificates enrolled, its address a peer). */
@@ -58,7 +59,10 @@ export interface CaseResult {
 
 /** The runner's partner servers, receiving what the node under test sends. */
 export interface PartnerServer {
-  readonly received: { readonly type: string; readonly caseId: string; readonly messageId: string; readonly at: number; readonly sender: string }[];
+  /** Answer this many next deliveries with UNAVAILABLE (a partner having a bad moment). */
+  failNext: number;
+  /** `checkpoint` is set for CHECKPOINT_COSIGNATURE answers: the checkpoint (JWS) that was cosigned. */
+  readonly received: { readonly type: string; readonly caseId: string; readonly messageId: string; readonly at: number; readonly sender: string; readonly checkpoint?: string }[];
   readonly materials: { readonly digest: string; readonly at: number }[];
   close(): Promise<void>;
 }
@@ -81,6 +85,7 @@ export async function startPartnerServer(partner: PartnerIdentity, target: Targe
   const received: PartnerServer["received"][number][] = [];
   const materials: PartnerServer["materials"][number][] = [];
   const signer = signerOf(partner.certificates);
+  const state: PartnerServer & { received: PartnerServer["received"][number][] } = { failNext: 0, received, materials, close: async () => undefined };
   const server = await startGrpcServer({
     host: listen.host,
     port: listen.port,
@@ -90,8 +95,21 @@ export async function startPartnerServer(partner: PartnerIdentity, target: Targe
         FederationService,
         {
           async deliver(req) {
+            if (state.failNext > 0) {
+              state.failNext--;
+              throw new TongbanError("TRANSPORT_UNAVAILABLE", "partner A is having a bad moment (conformance)");
+            }
             const v = await verifyEnvelope(req.envelope!, { self: partner.nodeId, resolver: trust, decryptionKey: createPrivateKey(partner.certificates.tls.privateKeyPem) });
-            received.push({ type: MessageType[v.header.type] ?? "", caseId: v.header.caseId, messageId: v.header.messageId, at: Date.now(), sender: v.header.sender });
+            const cos = v.body?.kind.case === "checkpointCosignature" ? v.body.kind.value : undefined;
+            received.push({
+              type: MessageType[v.header.type] ?? "",
+              caseId: v.header.caseId,
+              messageId: v.header.messageId,
+              at: Date.now(),
+              sender: v.header.sender,
+              // Only answers (a cosignature) count; the node's own requests to witness its log are not.
+              ...(cos !== undefined && cos.cosignature.length > 0 ? { checkpoint: new TextDecoder().decode(cos.checkpoint) } : {}),
+            });
             const receipt = await createEnvelope({
               body: { kind: { case: "technicalReceipt", value: { receivedMessageId: v.header.messageId, receivedDigest: v.receiptDigest, receivedAt: timestampFromDate(new Date()), status: ReceiptStatus.ACCEPTED, receivedFrom: v.header.sender } } },
               sender: partner.nodeId,
@@ -116,7 +134,8 @@ export async function startPartnerServer(partner: PartnerIdentity, target: Targe
       ],
     ],
   });
-  return { received, materials, close: () => server.shutdown() };
+  state.close = () => server.shutdown();
+  return state;
 }
 
 /** The parts a run shares across cases. */
@@ -143,8 +162,27 @@ async function strangers(ctx: RunContext): Promise<{ stranger: NodeCertificates;
 }
 const strangerCache = new WeakMap<RunContext, { stranger: NodeCertificates; otherCa: NodeCertificates }>();
 
-function bodyFor(kind: BodyKind, caseId: string): MessageInitShape<typeof BodySchema> {
+async function bodyFor(kind: BodyKind, caseId: string, ctx: RunContext, fork: { root?: Uint8Array; jws?: string }): Promise<MessageInitShape<typeof BodySchema>> {
+  const task = (site: string, basicCode: string) => ({ taskId: "t1", site, item: { basicCode }, dependsOn: [] });
+  const a = ctx.partners.a;
   switch (kind) {
+    case "joint-assignment":
+      return { kind: { case: "jointTaskAssignment", value: { jointCaseId: caseId, lead: a.nodeId, task: task(ctx.target.nodeId, "00TB00000501"), applicant: { name: "王五" } } } };
+    case "joint-assignment-other-site":
+      return { kind: { case: "jointTaskAssignment", value: { jointCaseId: caseId, lead: a.nodeId, task: task(ctx.partners.b.nodeId, "00TB00000501"), applicant: { name: "王五" } } } };
+    case "joint-assignment-not-agreed":
+      return { kind: { case: "jointTaskAssignment", value: { jointCaseId: caseId, lead: a.nodeId, task: task(ctx.target.nodeId, "00TB00000101"), applicant: { name: "王五" } } } };
+    case "checkpoint-request":
+    case "checkpoint-request-fork": {
+      // Partner A's own log checkpoint, for the node to witness; the fork is another root at the same size.
+      if (kind === "checkpoint-request" || fork.root === undefined) fork.root = new Uint8Array(createHash("sha256").update(`${caseId}${kind}`).digest());
+      const root = kind === "checkpoint-request-fork" ? new Uint8Array(createHash("sha256").update(`fork ${caseId}`).digest()) : fork.root;
+      const jws = await signCheckpoint({ origin: a.nodeId, treeSize: 8, rootHash: root, timestamp: new Date() }, { privateKey: createPrivateKey(a.certificates.signing.privateKeyPem), certificateChain: [a.certificates.signing.certificatePem] });
+      fork.jws = jws;
+      return { kind: { case: "checkpointCosignature", value: { checkpoint: new TextEncoder().encode(jws) } } };
+    }
+    case "result-bad-seal":
+      return { kind: { case: "result", value: { documents: [{ documentId: "d1", name: "结果文书", content: new TextEncoder().encode("a result"), sealFormat: "jose-seal-v1", sealSignature: new TextEncoder().encode("not a seal signature") }] } } };
     case "status-update":
       return { kind: { case: "statusUpdate", value: { state: CaseState.ACCEPTED, note: "conformance" } } };
     case "submission-online":
@@ -222,6 +260,7 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
   const clients: { close(): void }[] = [];
   const sent: { envelope: Envelope; receipt?: Envelope; receiptDigest: Uint8Array; messageId: string }[] = [];
   let caseId = "";
+  const forkState: { root?: Uint8Array; jws?: string } = {};
   const seq = new Map<string, number>();
   const fail = (reason: string): CaseResult => ({ id: c.id, title: c.title, status: "failed", ms: Date.now() - t0, reason, exchange });
   const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ctx.timeoutMs).unref());
@@ -256,8 +295,8 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
           const wrongSigner = d.mutate === "sign-as-other-partner" ? (d.as === "b" ? ctx.partners.a.certificates : ctx.partners.b.certificates) : d.mutate === "unknown-signer" ? stranger : as;
           const senderId = d.mutate === "sign-as-other-partner" ? (d.as === "b" ? ctx.partners.a.nodeId : ctx.partners.b.nodeId) : d.mutate === "unknown-signer" ? stranger.nodeId : asId;
           const when = d.mutate === "stale" ? new Date(Date.now() - 100 * 3600_000) : d.mutate === "future" ? new Date(Date.now() + 3600_000) : new Date();
-          const body = bodyFor(d.body, thisCase);
-          const encrypt = d.body.startsWith("submission") || d.body === "result";
+          const body = await bodyFor(d.body, thisCase, ctx, forkState);
+          const encrypt = d.body.startsWith("submission") || d.body.startsWith("result") || d.body.startsWith("joint-assignment");
           const made = await createEnvelope({
             body,
             sender: senderId,
@@ -333,8 +372,15 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
         if ("code" in outcome) return `failed: ${outcome.code}`;
         if (e.state !== undefined && outcome.state !== e.state) return `expected state ${e.state}, got ${outcome.state ?? "none"}`;
         if (e.resolved !== undefined && outcome.resolved !== e.resolved) return `expected resolved ${e.resolved}`;
+        if (e.alert !== undefined && outcome.alert !== e.alert) return `expected an event with alert ${e.alert}`;
         if (e.gap !== undefined && outcome.gap !== e.gap) return `expected gap ${e.gap}, got ${outcome.gap ?? "none"}`;
         if (p.call === "submit" && "caseId" in outcome && outcome.caseId !== undefined) caseId = outcome.caseId;
+        return undefined;
+      }
+      if ("partner" in step) {
+        if (ctx.partnerServer === undefined) return "this case needs the partner server (--partner-listen)";
+        ctx.partnerServer.failNext = step.partner.failNext;
+        exchange.push(`${i + 1}. partner A answers the next ${step.partner.failNext} deliveries UNAVAILABLE`);
         return undefined;
       }
       // receive: what the node under test sends to partner A.
@@ -342,8 +388,11 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
       if (server === undefined) return "this case needs the partner server (--partner-listen)";
       const r = step.receive;
       const end = Date.now() + (r.withinMs ?? 10_000);
+      if (r.minWaitMs !== undefined) await new Promise((res) => setTimeout(res, r.minWaitMs));
       for (;;) {
-        const got = server.received.filter((x) => x.type === r.type && (caseId === "" || x.caseId === caseId));
+        const got = server.received.filter((x) =>
+          r.type === "CHECKPOINT_COSIGNATURE" ? x.type === r.type && x.checkpoint !== undefined && x.checkpoint === forkState.jws : x.type === r.type && (caseId === "" || x.caseId === caseId),
+        );
         if (got.length >= (step.expect?.count ?? 1)) {
           exchange.push(`${i + 1}. received ${r.type} ×${got.length}`);
           if (step.expect?.count !== undefined && got.length !== step.expect.count) return `received ${got.length} ${r.type}, expected ${step.expect.count}`;
@@ -366,8 +415,33 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
   }
 }
 
-async function platformCall(client: PlatformClient, p: Extract<Step, { platform: unknown }>["platform"], caseId: string, ctx: RunContext): Promise<{ state?: string; resolved?: boolean; gap?: string; caseId?: string } | { code: string }> {
+async function platformCall(client: PlatformClient, p: Extract<Step, { platform: unknown }>["platform"], caseId: string, ctx: RunContext): Promise<{ state?: string; resolved?: boolean; gap?: string; caseId?: string; alert?: boolean } | { code: string }> {
   switch (p.call) {
+    case "get-joint": {
+      const end = Date.now() + 5_000;
+      for (;;) {
+        const v = await client.getJointCase({ jointCaseId: caseId }).then((r) => r.view, (err: unknown) => (Date.now() > end ? Promise.reject(err) : undefined));
+        const t = v?.tasks.find((x) => x.taskId === (p.task ?? "t1"));
+        if (t !== undefined) return { state: JointTaskState[t.state] ?? "" };
+        if (Date.now() > end) return { code: "CASE_NOT_FOUND" };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    case "events": {
+      // The node's event log, looking for an event of this case.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 8_000);
+      try {
+        for await (const e of client.watchEvents({ after: "" }, { signal: controller.signal })) {
+          if (e.type === p.event && (caseId === "" || e.caseId === caseId)) return { state: e.type, alert: (JSON.parse(e.dataJson) as { alert?: boolean }).alert === true };
+        }
+      } catch {
+        // aborted: not found in time
+      } finally {
+        clearTimeout(timer);
+      }
+      return { code: `NO_EVENT ${p.event ?? ""}` };
+    }
     case "get-case": {
       const end = Date.now() + 5_000;
       for (;;) {
@@ -382,8 +456,6 @@ async function platformCall(client: PlatformClient, p: Extract<Step, { platform:
       const r = await client.resolveItem({ handlingRegion: p.handlingRegion ?? ctx.partners.a.nodeId.split(".")[1] ?? "", item: p.item ?? "00TB00000101", mode });
       return { resolved: r.resolved, gap: r.gapCode };
     }
-    case "health":
-      return { state: "SERVING" };
     case "node-info":
       return { state: "" };
     case "submit": {
