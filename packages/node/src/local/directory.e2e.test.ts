@@ -4,7 +4,7 @@
  * directory (grace with alerts, then only known partners), and per-partner
  * limits under a flood.
  */
-import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { TongbanError, createEnvelope, createFederationClient, issueNodeCertificates, type PlatformClient } from "@tongban/sdk";
 import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -22,15 +23,6 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const stateAt = (id: string, caseId: string, state: CaseState) =>
   until(`${id} ${CaseState[state]}`, async () => {
     const v = (await platform(id).getCase({ caseId })).view;
@@ -38,15 +30,7 @@ const stateAt = (id: string, caseId: string, state: CaseState) =>
   });
 
 async function submit(requestId: string): Promise<string> {
-  const materials = [];
-  for (const code of ["M001", "M002", "M003"]) {
-    const data = new TextEncoder().encode(`${code} ${requestId}`);
-    const digest = createHash("sha256").update(data).digest();
-    await platform(QINGPU).uploadMaterial((async function* () {
-      yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
-    })());
-    materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
-  }
+  const materials = await uploadMaterials(platform(QINGPU), requestId);
   const { view } = await platform(QINGPU).submitApplication({
     requestId,
     handlingNode: WUJIANG,

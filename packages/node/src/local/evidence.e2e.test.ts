@@ -4,7 +4,7 @@
  * verifies offline, tampering with the stored log caught, retention that
  * keeps the log verifiable, and a forked history caught by a witness.
  */
-import { createHash, createPrivateKey } from "node:crypto";
+import { createPrivateKey } from "node:crypto";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -27,6 +27,7 @@ import { auditLog, exportCaseBundle, prunePayloads } from "../evidence/audit.js"
 import { evidenceTree } from "../evidence/evidence-log.js";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore } from "../store/level-store.js";
+import { until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -38,28 +39,11 @@ let caseId = "";
 let bundle: CaseBundle;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tongban-evidence-"));
   fed = await startLocalFederation({ dir, tablesDir: TABLES, nodes: [{ nodeId: QINGPU }, { nodeId: WUJIANG }], compose: { outboxIntervalMs: 50, checkpointIntervalMs: 200 } });
-  const materials = [];
-  for (const code of ["M001", "M002", "M003"]) {
-    const data = new TextEncoder().encode(`${code} evidence`);
-    const digest = createHash("sha256").update(data).digest();
-    await platform(QINGPU).uploadMaterial((async function* () {
-      yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
-    })());
-    materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
-  }
+  const materials = await uploadMaterials(platform(QINGPU), "evidence");
   const { view } = await platform(QINGPU).submitApplication({
     requestId: "evidence-1",
     handlingNode: WUJIANG,

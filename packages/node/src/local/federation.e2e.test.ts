@@ -12,6 +12,7 @@ import { TongbanError, TrustStore, verifyEnvelope, type PlatformClient } from "@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ApplicationSubmissionSchema, CaseState, DeliveryMethod, DecisionOutcome, EvaluationRating, HandlingMode, IdentityDocumentType, MessageStatus, MessageType, RefusalReason, type CaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -23,15 +24,6 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const stateOf = async (node: string, caseId: string, state: CaseState) =>
   until(`${node} case ${caseId} at ${CaseState[state]}`, async () => {
     const { view } = await platform(node).getCase({ caseId });

@@ -12,6 +12,7 @@ import { TongbanError, expandBundle, type JointBundle, type PlatformClient } fro
 import { JointTaskState, type JointCaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeKeys } from "../store/keys.js";
+import { until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -24,15 +25,6 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const view = async (node: string, id: string) => (await platform(node).getJointCase({ jointCaseId: id })).view!;
 const taskState = (v: JointCaseView, taskId: string) => JointTaskState[v.tasks.find((t) => t.taskId === taskId)?.state ?? 0];
 const taskAt = (node: string, id: string, taskId: string, state: string) =>

@@ -4,7 +4,6 @@
  * remote-receipt case runs end to end over real mTLS with LevelDB; each node
  * verifies the other's suite and opens the bodies encrypted to it.
  */
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { verifyEnvelope, TrustStore, type PlatformClient } from "@tongban/sdk";
 import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, IdentityDocumentType, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -21,15 +21,6 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const stateAt = (id: string, caseId: string, state: CaseState) =>
   until(`${id} ${CaseState[state]}`, async () => ((await platform(id).getCase({ caseId })).view?.state === state ? (await platform(id).getCase({ caseId })).view : undefined));
 
@@ -44,15 +35,7 @@ afterAll(async () => {
 
 describe("mixed-suite federation (jose-v1 and gm-v1)", () => {
   it("completes a remote-receipt case between a JOSE node and a GM node", async () => {
-    const materials = [];
-    for (const code of ["M001", "M002", "M003"]) {
-      const data = new TextEncoder().encode(`material ${code}`);
-      const digest = createHash("sha256").update(data).digest();
-      await platform(QINGPU).uploadMaterial((async function* () {
-        yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
-      })());
-      materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
-    }
+    const materials = await uploadMaterials(platform(QINGPU), "mixed");
     const { view } = await platform(QINGPU).submitApplication({
       requestId: "mixed-1",
       handlingNode: WUJIANG,

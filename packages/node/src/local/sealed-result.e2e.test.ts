@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { certificateDer, createJoseSeal, createSealCa, formatLicenseId, issueSealCertificate, signDocumentJose, type PlatformClient } from "@tongban/sdk";
 import { CaseState, DecisionOutcome, DeliveryMethod } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -23,15 +24,6 @@ let sealSignature: (document: Uint8Array) => Promise<Uint8Array>;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 const LICENSE = formatLicenseId({ type: "11100000000013338W011", issuer: "11430000006122244L", serial: "20260000001", version: "001" });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tongban-sealed-"));
@@ -57,16 +49,7 @@ afterAll(async () => {
 });
 
 async function caseAtDecided(requestId: string): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const materials = [];
-  for (const code of ["M001", "M002", "M003"]) {
-    const data = new TextEncoder().encode(`${code} ${requestId}`);
-    const digest = createHash("sha256").update(data).digest();
-    await platform(QINGPU).uploadMaterial((async function* () {
-      yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
-    })());
-    materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
-  }
+  const materials = await uploadMaterials(platform(QINGPU), requestId);
   const { view } = await platform(QINGPU).submitApplication({
     requestId,
     handlingNode: WUJIANG,
