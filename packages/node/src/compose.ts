@@ -24,6 +24,7 @@ import {
 import { CaseState } from "@tongban/sdk/gen";
 import { fromBinary } from "@bufbuild/protobuf";
 import { HeaderSchema } from "@tongban/sdk/gen";
+import { startConsole, type ConsoleHandle } from "./console/console-server.js";
 import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
 import { EvidenceLog } from "./evidence/evidence-log.js";
@@ -450,7 +451,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     return { version: String(held), document: held > newerThan ? new TextEncoder().encode(directory.document) : new Uint8Array() };
   };
 
-  return {
+  const composed: ComposedNode = {
     federation,
     platform: platformService({ nodeId: config.nodeId, desk, joint, outbox, materials, events, registry: () => registry, calendar, now: clock }),
     services,
@@ -475,4 +476,18 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       logger.info({ kid }, "signing key rotated");
     },
   };
+  // The operator console, when configured: its own port, login required (docs/console.md).
+  const consoleListen = config.console.listen;
+  if (consoleListen !== undefined) {
+    let handle: ConsoleHandle | undefined;
+    services.push({
+      name: "console",
+      async start() {
+        handle = await startConsole({ nodeId: config.nodeId, host: consoleListen.host, port: consoleListen.port, users: config.console.users, node: composed, store });
+        logger.info({ url: handle.url }, "console listening");
+      },
+      stop: () => handle?.close(),
+    });
+  }
+  return composed;
 }

@@ -85,3 +85,6 @@ export { Checkpoints, type CheckpointsDeps } from "./evidence/checkpoints.js";
 export { auditLog, exportCaseBundle, prunePayloads, type AuditLogOptions, type LogAuditReport, type NodeAuditReason } from "./evidence/audit.js";
 export { DirectoryState, type DirectoryStateOptions, type DirectoryStatus, type KnownPeer } from "./directory/directory-state.js";
 export { PartnerLimiter, type PartnerLimits } from "./server/partner-limiter.js";
+
+// console: the operator console served by the node
+export { startConsole, type ConsoleHandle, type ConsoleOptions, type ConsoleUser } from "./console/console-server.js";

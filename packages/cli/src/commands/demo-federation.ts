@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -44,9 +44,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  * decides and returns the result, 青浦 hands it over; a full-online case to
  * 嘉善 runs beside it. Prints both timelines and shuts the nodes down.
  */
-export async function runFederationDemo(out: Output, keep: boolean): Promise<void> {
+export async function runFederationDemo(out: Output, keep: boolean, withConsole = false): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "tongban-demo-"));
   let fed: LocalFederation | undefined;
+  const consoleToken = `tbc_${randomBytes(12).toString("base64url")}`;
   const t0 = Date.now();
   const step = (site: string, text: string) => out.note(`[${((Date.now() - t0) / 1000).toFixed(2).padStart(5)}s] ${site.padEnd(4, "　")} ${text}`);
   try {
@@ -60,6 +61,7 @@ export async function runFederationDemo(out: Output, keep: boolean): Promise<voi
         { nodeId: JIASHAN, label: "嘉善" },
       ],
       compose: { outboxIntervalMs: 100 },
+      ...(withConsole ? { console: { nodeId: QINGPU, operatorToken: consoleToken } } : {}),
     });
     for (const n of fed.nodes.values()) step(n.label, `node ${n.nodeId} up: federation ${n.node!.addresses!.federation} (mTLS), platform ${n.node!.addresses!.platform} (token)`);
     const qingpu = fed.node(QINGPU).platform!;
@@ -212,6 +214,14 @@ export async function runFederationDemo(out: Output, keep: boolean): Promise<voi
       joint: { jointCaseId: jointId, overall: jointEnd.overall, tasks: jointEnd.tasks.map((t) => ({ taskId: t.taskId, site: t.site, state: JointTaskState[t.state] })), sites: { [WUJIANG]: jointSites[0]!.overall, [JIASHAN]: jointSites[1]!.overall } },
       ...(keep ? { dir } : {}),
     });
+    if (withConsole && fed?.consoleUrl !== undefined) {
+      out.line();
+      out.line(`Operator console of 青浦: ${fed.consoleUrl}  — sign in with the token ${consoleToken} (operator). The nodes keep running; Ctrl-C stops them.`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+    }
   } finally {
     await fed?.stop();
     out.note("nodes stopped");

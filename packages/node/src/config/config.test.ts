@@ -103,6 +103,14 @@ describe("parseNodeConfig", () => {
     expect(d.path).toBe("nodeId");
   });
 
+  it("reads the console (off by default; users with roles, viewer by default) and refuses a bad digest or role", () => {
+    expect(parseNodeConfig(minimal(), { file: "node.yaml", baseDir: "/srv/node" }).console).toEqual({ users: [] });
+    const c = parseNodeConfig({ ...minimal(), console: { listen: "127.0.0.1:7480", users: [{ name: "值班员", sha256: "b".repeat(64), role: "operator" }, { name: "屏幕", sha256: "c".repeat(64) }] } }, { file: "node.yaml", baseDir: "/srv/node" });
+    expect(c.console).toEqual({ listen: { host: "127.0.0.1", port: 7480 }, users: [{ name: "值班员", sha256: "b".repeat(64), role: "operator" }, { name: "屏幕", sha256: "c".repeat(64), role: "viewer" }] });
+    const d = invalid({ ...minimal(), console: { listen: "nowhere", users: [{ name: "x", sha256: "short", role: "admin" }] } });
+    expect(d.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["console.listen", "console.users[0].sha256", "console.users[0].role"]));
+  });
+
   it("refuses a document that is not a mapping", () => {
     expect(invalid(["a"]).reason).toMatch(/must be a mapping/);
   });

@@ -42,6 +42,7 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     platform: { listen: listen(D.platformListen), auth: { kind: "tokens", tokens: [] } },
     mapping: {},
     metrics: {},
+    console: { users: [] },
     log: { level: D.logLevel },
     retry: { policy: DEFAULT_RETRY_POLICY, perDestination: {} },
     limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight, perPartnerRate: D.perPartnerRate, perPartnerBurst: D.perPartnerBurst, perPartnerInFlight: D.perPartnerInFlight },

@@ -2,7 +2,7 @@ import { validateNodeId, type SignatureAlgorithm, type Suite } from "@tongban/sd
 import { DEFAULT_RETRY_POLICY, validatePolicy, type RetryPolicy } from "../outbox/retry-schedule.js";
 import { configInvalid } from "./config-issues.js";
 import { ConfigReader, join } from "./config-reader.js";
-import type { ListenAddress, LogLevel, NodeConfig, PeerConfig, PlatformAuth, PlatformToken } from "./types.js";
+import type { ConsoleUserConfig, ListenAddress, LogLevel, NodeConfig, PeerConfig, PlatformAuth, PlatformToken } from "./types.js";
 
 /** Defaults filled in when the file leaves a field out. */
 export const NODE_CONFIG_DEFAULTS = Object.freeze({
@@ -28,7 +28,7 @@ export const NODE_CONFIG_DEFAULTS = Object.freeze({
 
 const TOP_KEYS = [
   "nodeId", "dataDir", "federation", "signing", "trust", "peers", "platform", "mapping",
-  "calendar", "metrics", "log", "retry", "limits", "shutdown",
+  "calendar", "metrics", "log", "retry", "limits", "shutdown", "console",
 ] as const;
 const ALGORITHMS: readonly SignatureAlgorithm[] = ["ES256", "EdDSA", "SM2SM3"];
 const SUITES: readonly Suite[] = ["jose-v1", "gm-v1"];
@@ -106,6 +106,22 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   r.known(met, "metrics", ["listen"]);
   const metricsListen = r.listen(met, "listen", "metrics", undefined);
 
+  // The operator console: off unless a listen address is given (docs/console.md).
+  const con = r.object(root["console"], "console", false) ?? {};
+  r.known(con, "console", ["listen", "users"]);
+  const consoleListen = r.listen(con, "listen", "console", undefined);
+  const consoleUsers: ConsoleUserConfig[] = [];
+  r.array(con, "users", "console").forEach((item, i) => {
+    const path = join("console.users", i);
+    const u = r.object(item, path, true) ?? {};
+    r.known(u, path, ["name", "sha256", "role"]);
+    const name = r.string(u, "name", path, true);
+    const sha256 = r.string(u, "sha256", path, true);
+    const role = r.oneOf(u, "role", path, ["viewer", "operator"] as const, "viewer");
+    if (sha256 !== undefined && !SHA256_HEX.test(sha256)) r.issue(`${path}.sha256`, "must be the hex SHA-256 of the token (64 lower-case hex digits)");
+    else if (name !== undefined && sha256 !== undefined) consoleUsers.push({ name, sha256, role });
+  });
+
   const log = r.object(root["log"], "log", false) ?? {};
   r.known(log, "log", ["level"]);
   const level = r.oneOf(log, "level", "log", LOG_LEVELS, D.logLevel);
@@ -146,6 +162,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     mapping: tablesDir === undefined ? {} : { tablesDir },
     ...(calendar === undefined ? {} : { calendar }),
     metrics: metricsListen === undefined ? {} : { listen: metricsListen },
+    console: { ...(consoleListen === undefined ? {} : { listen: consoleListen }), users: consoleUsers },
     log: { level },
     retry,
     limits,

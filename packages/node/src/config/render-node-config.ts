@@ -40,6 +40,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
     ...(config.mapping.tablesDir === undefined ? {} : { mapping: { tablesDir: rel(config.mapping.tablesDir) } }),
     ...(config.calendar === undefined ? {} : { calendar: rel(config.calendar) }),
     ...(config.metrics.listen === undefined ? {} : { metrics: { listen: formatListenAddress(config.metrics.listen) } }),
+    ...(config.console.listen === undefined && config.console.users.length === 0 ? {} : { console: { ...(config.console.listen === undefined ? {} : { listen: formatListenAddress(config.console.listen) }), users: config.console.users.map((u) => ({ ...u })) } }),
     log: { level: config.log.level },
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     limits: { ...config.limits },

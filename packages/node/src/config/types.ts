@@ -25,6 +25,13 @@ export type PlatformAuth =
   | { readonly kind: "tokens"; readonly tokens: readonly PlatformToken[] }
   | { readonly kind: "mtls"; readonly clientCa: string };
 
+/** A console user: a token (its SHA-256) and a role; `viewer` cannot act. */
+export interface ConsoleUserConfig {
+  readonly name: string;
+  readonly sha256: string;
+  readonly role: "viewer" | "operator";
+}
+
 /** A partner node known statically (until the signed directory drives the list). */
 export interface PeerConfig {
   readonly nodeId: string;
@@ -79,6 +86,8 @@ export interface NodeConfig {
   readonly mapping: { readonly tablesDir?: string };
   /** Holiday calendar file for working-day deadlines. */
   readonly calendar?: string;
+  /** The operator console (docs/console.md): off unless `listen` is set. */
+  readonly console: { readonly listen?: ListenAddress; readonly users: readonly ConsoleUserConfig[] };
   /** Prometheus `/metrics` over HTTP; no server when absent. */
   readonly metrics: { readonly listen?: ListenAddress };
   readonly log: { readonly level: LogLevel };

@@ -8,6 +8,7 @@ import { NODE_DIR_LAYOUT } from "../config/default-node-config.js";
 import type { LogLevel, NodeConfig } from "../config/types.js";
 import { openNode, type TongbanNode } from "../node.js";
 import type { RetryPolicy } from "../outbox/retry-schedule.js";
+import { platformTokenDigest } from "../server/platform-auth.js";
 import { initNodeDirectory } from "./node-directory.js";
 
 /** One node of a local federation. */
@@ -40,6 +41,8 @@ export interface LocalFederationOptions {
    * addresses and certificates.
    */
   readonly fromDirectory?: { readonly expiresInMs?: number; readonly graceMs?: number; readonly refreshMs?: number };
+  /** Serve the operator console on one node (127.0.0.1, a free port), with an operator token. */
+  readonly console?: { readonly nodeId: string; readonly operatorToken: string };
 }
 
 /** A running node of the local federation, with a platform client logged in with its token. */
@@ -70,6 +73,8 @@ export interface LocalFederation {
   startNode(idOrLabel: string): Promise<void>;
   /** Stops every node. */
   stop(): Promise<void>;
+  /** The console's address, with `console`. */
+  readonly consoleUrl: string | undefined;
   /**
    * With `fromDirectory`: publishes the next directory version (the nodes'
    * certificates as they are, changed by `edit`) to the directory file, and
@@ -101,6 +106,7 @@ export async function freePort(): Promise<number> {
 export async function startLocalFederation(options: LocalFederationOptions): Promise<LocalFederation> {
   const root = await createFederationRoot({ name: "Tongban local federation root (throwaway)", validityDays: 30 });
   const ports = new Map<string, { federation: number; platform: number }>();
+  const consolePort = options.console === undefined ? undefined : await freePort();
   for (const n of options.nodes) ports.set(n.nodeId, { federation: await freePort(), platform: await freePort() });
   const nodes = new Map<string, LocalNode>();
   // Certificates first, so every node's config can list its peers' certificates.
@@ -136,6 +142,9 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             : { directory: join(options.dir, "directory.jws"), directoryGraceMs: options.fromDirectory.graceMs ?? c.trust.directoryGraceMs, directoryRefreshMs: options.fromDirectory.refreshMs ?? c.trust.directoryRefreshMs }),
         },
         shutdown: { graceMs: 2_000, drainDelayMs: 0 },
+        ...(options.console !== undefined && options.console.nodeId === spec.nodeId && consolePort !== undefined
+          ? { console: { listen: { host: "127.0.0.1", port: consolePort }, users: [{ name: "operator", sha256: platformTokenDigest(options.console.operatorToken), role: "operator" as const }] } }
+          : {}),
       }),
     });
     nodes.set(spec.nodeId, { spec, nodeId: spec.nodeId, label: spec.label ?? spec.nodeId, dir, configFile: init.configFile, config: init.config, certificates: init.certificates, platformToken: init.platformToken, node: undefined, composed: undefined, platform: undefined });
@@ -206,6 +215,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
     stopNode,
     startNode,
     publishDirectory,
+    consoleUrl: consolePort === undefined ? undefined : `http://127.0.0.1:${consolePort}`,
     async stop() {
       for (const n of nodes.values()) await stopNode(n.nodeId);
     },

@@ -1,0 +1,314 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { CaseState, HandlingMode } from "@tongban/sdk/gen";
+import type { ComposedNode } from "../compose.js";
+import type { CaseRecord } from "../handlers/case-effects.js";
+import type { NodeEvent } from "../handlers/events.js";
+import type { OutboxRecord } from "../outbox/outbox.js";
+import { storeKeys } from "../store/keys.js";
+import type { Store } from "../store/types.js";
+
+/** A console user: a token (only its SHA-256 is kept) and a role. */
+export interface ConsoleUser {
+  readonly name: string;
+  readonly sha256: string;
+  /** `viewer` (read-only, the default) or `operator` (may retry and give up deliveries). */
+  readonly role: "viewer" | "operator";
+}
+
+/** What the console shows and acts on. */
+export interface ConsoleOptions {
+  readonly nodeId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly users: readonly ConsoleUser[];
+  readonly node: ComposedNode;
+  readonly store: Store;
+  readonly now?: () => Date;
+}
+
+/** A running console. */
+export interface ConsoleHandle {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+type Lang = "zh" | "en";
+const T: Record<string, [string, string]> = {
+  title: ["通办节点控制台", "Tongban node console"],
+  overview: ["概览", "Overview"],
+  cases: ["办件", "Cases"],
+  outbox: ["投递", "Deliveries"],
+  partners: ["伙伴节点", "Partners"],
+  tables: ["映射表", "Mapping tables"],
+  evidence: ["留痕", "Evidence"],
+  login: ["登录", "Sign in"],
+  token: ["访问令牌", "Access token"],
+  logout: ["退出", "Sign out"],
+  open: ["在办", "Open cases"],
+  yellow: ["黄灯", "Yellow deadlines"],
+  red: ["红灯", "Red deadlines"],
+  alerts: ["告警", "Alerts"],
+  retry: ["重试", "Retry"],
+  giveUp: ["放弃", "Give up"],
+  state: ["状态", "State"],
+  partner: ["伙伴", "Partner"],
+  item: ["事项", "Item"],
+  deadline: ["承诺时限", "Deadline"],
+  timeline: ["过程", "Timeline"],
+  search: ["按办件号或编号搜索", "Search by case number or id"],
+  none: ["无", "none"],
+  status: ["状态", "Status"],
+  attempts: ["次数", "Attempts"],
+  error: ["错误", "Last error"],
+  message: ["消息", "Message"],
+  mode: ["办理模式", "Mode"],
+  readOnly: ["只读", "read-only"],
+  operator: ["操作员", "operator"],
+  forbidden: ["只读用户不能执行此操作", "A read-only user cannot do this"],
+  checkpoint: ["最新检查点", "Latest checkpoint"],
+  directory: ["目录", "Directory"],
+};
+const t = (k: string, lang: Lang) => (T[k] ?? [k, k])[lang === "zh" ? 0 : 1];
+const esc = (s: unknown) => String(s ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const dec = new TextDecoder();
+
+interface Session {
+  readonly user: ConsoleUser;
+  readonly csrf: string;
+}
+
+/**
+ * The operator console (docs/console.md): a small web UI served by the
+ * node on its own port — overview, cases with their timelines and
+ * deadlines, deliveries with retry and give-up for operators, partners,
+ * mapping tables, evidence — bilingual (中文 first), live over
+ * server-sent events from the node's event log. Every page needs a login
+ * with a console token; viewers cannot act. No scripts or styles from
+ * anywhere else.
+ */
+export async function startConsole(options: ConsoleOptions): Promise<ConsoleHandle> {
+  const sessions = new Map<string, Session>();
+  const { node, store } = options;
+  const now = options.now ?? (() => new Date());
+
+  const sessionOf = (req: IncomingMessage): Session | undefined => {
+    const m = /(?:^|;\s*)tb_session=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? "");
+    return m === null ? undefined : sessions.get(m[1]!);
+  };
+  const langOf = (req: IncomingMessage, url: URL): Lang => {
+    const q = url.searchParams.get("lang");
+    if (q === "en" || q === "zh") return q;
+    return /(?:^|;\s*)tb_lang=en/.test(req.headers.cookie ?? "") ? "en" : "zh";
+  };
+  const page = (lang: Lang, session: Session | undefined, body: string, active = ""): string => `<!doctype html>
+<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(t("title", lang))} — ${esc(options.nodeId)}</title><style>${CSS}</style></head>
+<body><header><strong>${esc(t("title", lang))}</strong> <code>${esc(options.nodeId)}</code>
+${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/cases", "outbox:/outbox", "partners:/partners", "tables:/tables", "evidence:/evidence"].map((x) => { const [k, href] = x.split(":") as [string, string]; return `<a href="${href}"${active === k ? ' aria-current="page"' : ""}>${esc(t(k, lang))}</a>`; }).join(" ")}</nav>
+<span class="who">${esc(session.user.name)} (${esc(t(session.user.role === "operator" ? "operator" : "readOnly", lang))}) · <a href="?lang=${lang === "zh" ? "en" : "zh"}">${lang === "zh" ? "English" : "中文"}</a> · <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="${esc(session.csrf)}"><button>${esc(t("logout", lang))}</button></form></span>`}
+</header><main id="main">${body}</main>${session === undefined ? "" : `<script src="/app.js"></script>`}</body></html>`;
+
+  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { "content-type": "text/html; charset=utf-8", "x-content-type-options": "nosniff", "x-frame-options": "DENY", "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'", "cache-control": "no-store", ...headers });
+    res.end(body);
+  };
+  const readForm = async (req: IncomingMessage): Promise<URLSearchParams> => {
+    let text = "";
+    for await (const chunk of req) {
+      text += chunk;
+      if (text.length > 10_000) break;
+    }
+    return new URLSearchParams(text);
+  };
+
+  const cases = async (): Promise<CaseRecord[]> => {
+    const out: CaseRecord[] = [];
+    for await (const e of store.iterate(storeKeys.case.range())) out.push(JSON.parse(dec.decode(e.value)) as CaseRecord);
+    return out;
+  };
+  const outbox = async (): Promise<OutboxRecord[]> => {
+    const out: OutboxRecord[] = [];
+    for await (const e of store.iterate(storeKeys.outbox.range())) out.push(JSON.parse(dec.decode(e.value)) as OutboxRecord);
+    return out;
+  };
+  const alerts = async (): Promise<NodeEvent[]> => {
+    const out: NodeEvent[] = [];
+    for await (const e of node.events.read(-1, 100_000)) if (e.alert === true) out.push(e);
+    return out.slice(-20).reverse();
+  };
+
+  const views: Record<string, (lang: Lang, url: URL, s: Session) => Promise<[string, string]>> = {
+    "/": async (lang) => {
+      const all = await cases();
+      const open = all.filter((c) => ![CaseState.ARCHIVED, CaseState.REFUSED, CaseState.WITHDRAWN, CaseState.RESULT_DELIVERED].includes(c.snapshot.state));
+      const byMode = new Map<string, number>();
+      for (const c of open) byMode.set(HandlingMode[c.snapshot.mode] ?? "", (byMode.get(HandlingMode[c.snapshot.mode] ?? "") ?? 0) + 1);
+      const box = await outbox();
+      const count = (s: string) => box.filter((r) => r.status === s).length;
+      const al = await alerts();
+      return [
+        "overview",
+        `<h1>${esc(t("overview", lang))}</h1>
+<div class="tiles"><div class="tile"><span class="n" data-testid="open-count">${open.length}</span>${esc(t("open", lang))}</div>
+<div class="tile yellow"><span class="n">${all.filter((c) => c.deadlineLevel === "yellow").length}</span>${esc(t("yellow", lang))}</div>
+<div class="tile red"><span class="n" data-testid="red-count">${all.filter((c) => c.deadlineLevel === "red").length}</span>${esc(t("red", lang))}</div>
+<div class="tile"><span class="n">${count("RETRY_WAIT") + count("QUEUED") + count("SENDING")}</span>${esc(t("outbox", lang))} ↻</div>
+<div class="tile red"><span class="n" data-testid="failed-count">${count("FAILED")}</span>FAILED</div></div>
+<h2>${esc(t("mode", lang))}</h2><ul>${[...byMode].map(([m, n]) => `<li>${esc(m)}: ${n}</li>`).join("") || `<li>${esc(t("none", lang))}</li>`}</ul>
+<h2>${esc(t("alerts", lang))}</h2><table><tr><th>time</th><th>type</th><th>case</th><th>${esc(t("partner", lang))}</th></tr>${al.map((e) => `<tr><td>${esc(e.at)}</td><td>${esc(e.type)}</td><td>${e.caseId ? `<a href="/cases/${esc(e.caseId)}">${esc(e.caseId.slice(0, 13))}…</a>` : ""}</td><td>${esc(e.partner ?? "")}</td></tr>`).join("")}</table>`,
+      ];
+    },
+    "/cases": async (lang, url) => {
+      const q = (url.searchParams.get("q") ?? "").trim();
+      const list = (await cases()).filter((c) => q === "" || c.snapshot.caseId.includes(q) || (c.caseNumber ?? "").includes(q));
+      return [
+        "cases",
+        `<h1>${esc(t("cases", lang))}</h1><form role="search"><label>${esc(t("search", lang))} <input name="q" value="${esc(q)}"></label> <button>🔍</button></form>
+<table><tr><th>case</th><th>${esc(t("mode", lang))}</th><th>${esc(t("state", lang))}</th><th>${esc(t("partner", lang))}</th><th>${esc(t("item", lang))}</th><th>${esc(t("deadline", lang))}</th></tr>
+${list.map((c) => `<tr><td><a href="/cases/${esc(c.snapshot.caseId)}">${esc(c.snapshot.caseId)}</a></td><td>${esc(HandlingMode[c.snapshot.mode])}</td><td>${esc(CaseState[c.snapshot.state])}</td><td>${esc(c.partner)}</td><td>${esc(c.item?.name ?? c.basicCode)}</td><td class="${esc(c.deadlineLevel ?? "")}">${esc(c.deadlineLevel ?? "")}</td></tr>`).join("")}</table>`,
+      ];
+    },
+    "/outbox": async (lang, _url, s) => {
+      const box = (await outbox()).filter((r) => r.status !== "ACKNOWLEDGED").sort((a, b) => a.order - b.order);
+      const can = s.user.role === "operator";
+      return [
+        "outbox",
+        `<h1>${esc(t("outbox", lang))}</h1><table><tr><th>${esc(t("message", lang))}</th><th>${esc(t("partner", lang))}</th><th>${esc(t("status", lang))}</th><th>${esc(t("attempts", lang))}</th><th>${esc(t("error", lang))}</th><th></th></tr>
+${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messageId)}</code></td><td>${esc(r.destination)}</td><td class="status">${esc(r.status)}</td><td>${r.attempts}</td><td>${esc(r.lastError === undefined ? "" : `${r.lastError.code}: ${r.lastError.message}`)}</td><td>${can ? `<form method="post" action="/outbox/${esc(r.messageId)}/retry" class="inline"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><button>${esc(t("retry", lang))}</button></form> <form method="post" action="/outbox/${esc(r.messageId)}/give-up" class="inline"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><button>${esc(t("giveUp", lang))}</button></form>` : ""}</td></tr>`).join("")}</table>`,
+      ];
+    },
+    "/partners": async (lang) => {
+      const d = node.directory;
+      return [
+        "partners",
+        `<h1>${esc(t("partners", lang))}</h1><p>${esc(t("directory", lang))}: ${esc(d.status)}${d.version === undefined ? "" : ` v${d.version}`}</p>
+<table><tr><th>node</th><th>address</th><th>source</th></tr>${d.peers.map((p) => `<tr><td>${esc(p.nodeId)}</td><td>${esc(p.address)}</td><td>${esc(p.source)}</td></tr>`).join("")}</table>`,
+      ];
+    },
+    "/tables": async (lang) => [
+      "tables",
+      `<h1>${esc(t("tables", lang))}</h1><table><tr><th>publisher</th><th>kind</th><th>version</th><th>digest</th></tr>${(node.registry?.refs ?? []).map((r) => `<tr><td>${esc(r.publisher)}</td><td>${esc(r.kind)}</td><td>${esc(r.version)}</td><td><code>${esc(r.digest.slice(0, 16))}…</code></td></tr>`).join("")}</table>`,
+    ],
+    "/evidence": async (lang) => {
+      const latest = await node.evidence.checkpoints.latest();
+      let cos = 0;
+      if (latest !== undefined) for await (const _ of store.iterate(storeKeys.evidenceCosignature.range(latest.size))) cos++;
+      return ["evidence", `<h1>${esc(t("evidence", lang))}</h1><p>${esc(t("checkpoint", lang))}: ${latest === undefined ? esc(t("none", lang)) : `${latest.size} entries, ${cos} cosignature(s)`}</p><p>Log size: ${node.evidence.log.size}</p>`];
+    },
+  };
+
+  const casePage = async (lang: Lang, id: string): Promise<[string, string] | undefined> => {
+    const c = await node.desk.get(id);
+    if (c === undefined) return undefined;
+    return [
+      "cases",
+      `<h1>${esc(t("cases", lang))} <code>${esc(id)}</code></h1>
+<dl><dt>${esc(t("mode", lang))}</dt><dd>${esc(HandlingMode[c.snapshot.mode])}</dd><dt>${esc(t("state", lang))}</dt><dd data-testid="case-state">${esc(CaseState[c.snapshot.state])}</dd><dt>${esc(t("partner", lang))}</dt><dd>${esc(c.partner)}</dd><dt>${esc(t("item", lang))}</dt><dd>${esc(c.item?.name ?? "")} (${esc(c.basicCode)})</dd>
+<dt>${esc(t("deadline", lang))}</dt><dd class="${esc(c.deadlineLevel ?? "")}" data-testid="deadline">${esc(c.deadlineLevel ?? t("none", lang))}${c.deadline === undefined ? "" : ` · ${esc(c.deadline.workingDays)} working days from ${esc(c.deadline.startedAt)}`}</dd></dl>
+<h2>${esc(t("timeline", lang))}</h2><table data-testid="timeline"><tr><th>time</th><th>site</th><th>message</th><th>${esc(t("state", lang))}</th><th>note</th></tr>${c.timeline.map((s) => `<tr><td>${esc(s.at)}</td><td>${esc(s.site)}</td><td>${esc(s.type)}</td><td>${esc(s.state)}</td><td>${esc(s.note ?? "")}</td></tr>`).join("")}</table>
+${c.results === undefined ? "" : `<h2>Seals</h2><pre>${esc(JSON.stringify(c.results, null, 2))}</pre>`}`,
+    ];
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://console");
+      const lang = langOf(req, url);
+      const langCookie = url.searchParams.has("lang") ? { "set-cookie": `tb_lang=${lang}; Path=/; SameSite=Strict` } : {};
+      if (url.pathname === "/login") {
+        if (req.method === "POST") {
+          const form = await readForm(req);
+          const digest = createHash("sha256").update(form.get("token") ?? "", "utf8").digest();
+          const user = options.users.find((u) => u.sha256.length === 64 && timingSafeEqual(Buffer.from(u.sha256, "hex"), digest));
+          if (user === undefined) return send(res, 401, page(lang, undefined, loginForm(lang, true)));
+          const sid = randomBytes(24).toString("base64url");
+          sessions.set(sid, { user, csrf: randomBytes(16).toString("base64url") });
+          return send(res, 303, "", { location: "/", "set-cookie": `tb_session=${sid}; HttpOnly; SameSite=Strict; Path=/` });
+        }
+        return send(res, 200, page(lang, undefined, loginForm(lang, false)), langCookie);
+      }
+      const session = sessionOf(req);
+      // Unauthenticated: nothing but the login page.
+      if (session === undefined) return send(res, req.method === "GET" ? 303 : 401, "", { location: "/login" });
+      if (url.pathname === "/app.js") {
+        res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+        return res.end(APP_JS);
+      }
+      if (url.pathname === "/events") {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+        res.write(": live\n\n");
+        const stop = node.events.subscribe(() => res.write(`data: ${Date.now()}\n\n`));
+        req.on("close", stop);
+        return;
+      }
+      if (req.method === "POST") {
+        const form = await readForm(req);
+        if (form.get("csrf") !== session.csrf) return send(res, 403, page(lang, session, "<p>CSRF</p>"));
+        if (url.pathname === "/logout") {
+          for (const [k, v] of sessions) if (v === session) sessions.delete(k);
+          return send(res, 303, "", { location: "/login", "set-cookie": "tb_session=; Max-Age=0; Path=/" });
+        }
+        const m = /^\/outbox\/([^/]+)\/(retry|give-up)$/.exec(url.pathname);
+        if (m === null) return send(res, 404, page(lang, session, "<p>404</p>"));
+        if (session.user.role !== "operator") return send(res, 403, page(lang, session, `<p role="alert">${esc(t("forbidden", lang))}</p>`));
+        if (m[2] === "retry") await node.outbox.retryNow(m[1]!);
+        else await node.outbox.giveUp(m[1]!);
+        node.outbox.poke();
+        return send(res, 303, "", { location: "/outbox" });
+      }
+      let view: [string, string] | undefined;
+      const cm = /^\/cases\/([^/]+)$/.exec(url.pathname);
+      if (cm !== null) view = await casePage(lang, decodeURIComponent(cm[1]!));
+      else if (views[url.pathname] !== undefined) view = await views[url.pathname]!(lang, url, session);
+      if (view === undefined) return send(res, 404, page(lang, session, "<p>404</p>"));
+      // A live refresh asks for the main part only.
+      if (req.headers["x-partial"] === "1") return send(res, 200, view[1]);
+      return send(res, 200, page(lang, session, view[1], view[0]), langCookie);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, `<p>${esc(err instanceof Error ? err.message : String(err))}</p>`);
+    });
+  });
+  void now;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.port;
+  return {
+    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function loginForm(lang: Lang, failed: boolean): string {
+  return `<h1>${esc(t("login", lang))}</h1>${failed ? `<p role="alert" class="red">401</p>` : ""}<form method="post" action="/login"><label>${esc(t("token", lang))} <input type="password" name="token" autocomplete="off" required></label> <button>${esc(t("login", lang))}</button></form>`;
+}
+
+const CSS = `body{font:16px/1.5 system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;color:#111;background:#fafafa}
+header{display:flex;flex-wrap:wrap;gap:1em;align-items:center;padding:.6em 1em;background:#0b3d91;color:#fff}header a{color:#fff}nav a{margin-right:.8em}nav a[aria-current]{text-decoration:underline;font-weight:bold}
+.who{margin-left:auto}main{padding:1em;max-width:1400px}table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.tiles{display:flex;flex-wrap:wrap;gap:1em}.tile{background:#fff;border:1px solid #ccc;padding:1em;min-width:9em}.tile .n{display:block;font-size:2.4em;font-weight:bold}
+.yellow{background:#fff3b0}.red{background:#ffd6d6;color:#8b0000}.inline{display:inline}button{font:inherit;padding:.2em .8em}
+@media (min-width:1800px){body{font-size:22px}}`;
+
+/** Live updates: on every event the main part of the page is fetched again and swapped, without a reload. */
+const APP_JS = `(() => {
+  const es = new EventSource("/events");
+  let pending = false;
+  es.onmessage = () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(async () => {
+      pending = false;
+      const r = await fetch(location.href, { headers: { "x-partial": "1" } });
+      if (r.ok) document.getElementById("main").innerHTML = await r.text();
+    }, 200);
+  };
+})();
+`;
