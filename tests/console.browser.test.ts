@@ -144,6 +144,7 @@ describe("the operator console in Chromium", () => {
     await page.click(`a[href="/cases/${caseId}"]`);
     expect(await page.textContent("[data-testid=case-state]")).toBe("ACCEPTED");
     expect(await page.textContent("[data-testid=deadline]")).toContain("red");
+    expect(await page.$("[data-testid=materials]")).not.toBeNull();
     const rows = await page.$$eval("[data-testid=timeline] tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
     expect(rows.some((r) => r.includes("APPLICATION_SUBMISSION"))).toBe(true);
     expect(rows.some((r) => r.includes("ACCEPTANCE"))).toBe(true);
@@ -156,6 +157,13 @@ describe("the operator console in Chromium", () => {
     await login(viewer, VIEWER);
     await viewer.goto(`${consoleHandle.url}/outbox`);
     expect(await viewer.$(`tr[data-message="${failedId}"] button`)).toBeNull();
+    // Even posting the action by hand, with the viewer's own session and CSRF token, is refused.
+    const csrf = await viewer.getAttribute("input[name=csrf]", "value");
+    const status = await viewer.evaluate(
+      async ([id, token]) => (await fetch(`/outbox/${id}/retry`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `csrf=${token}` })).status,
+      [failedId, csrf ?? ""] as const,
+    );
+    expect(status).toBe(403);
     await viewer.close();
 
     const page = await browser.newPage();

@@ -1,6 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { CaseState, HandlingMode } from "@tongban/sdk/gen";
+import { X509Certificate } from "node:crypto";
+import { fromBinary } from "@bufbuild/protobuf";
+import { serializeCaseBundle } from "@tongban/sdk";
+import { ApplicationSubmissionSchema, CaseState, HandlingMode, JointTaskState } from "@tongban/sdk/gen";
+import { exportCaseBundle } from "../evidence/audit.js";
 import type { ComposedNode } from "../compose.js";
 import type { CaseRecord } from "../handlers/case-effects.js";
 import type { NodeEvent } from "../handlers/events.js";
@@ -68,6 +72,9 @@ const T: Record<string, [string, string]> = {
   forbidden: ["只读用户不能执行此操作", "A read-only user cannot do this"],
   checkpoint: ["最新检查点", "Latest checkpoint"],
   directory: ["目录", "Directory"],
+  materials: ["材料", "Materials"],
+  seals: ["印章核验", "Seal checks"],
+  bundle: ["导出留痕证据包", "Export the evidence bundle"],
 };
 const t = (k: string, lang: Lang) => (T[k] ?? [k, k])[lang === "zh" ? 0 : 1];
 const esc = (s: unknown) => String(s ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -162,11 +169,17 @@ ${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/
     "/cases": async (lang, url) => {
       const q = (url.searchParams.get("q") ?? "").trim();
       const list = (await cases()).filter((c) => q === "" || c.snapshot.caseId.includes(q) || (c.caseNumber ?? "").includes(q));
+      const joints: { id: string; overall: string; lead: string; bundle: string }[] = [];
+      for await (const e of store.iterate(storeKeys.joint.range())) {
+        const j = JSON.parse(dec.decode(e.value)) as { jointCaseId: string; overall: string; lead: string; bundle: string };
+        if (q === "" || j.jointCaseId.includes(q)) joints.push({ id: j.jointCaseId, overall: j.overall, lead: j.lead, bundle: j.bundle });
+      }
       return [
         "cases",
         `<h1>${esc(t("cases", lang))}</h1><form role="search"><label>${esc(t("search", lang))} <input name="q" value="${esc(q)}"></label> <button>🔍</button></form>
 <table><tr><th>case</th><th>${esc(t("mode", lang))}</th><th>${esc(t("state", lang))}</th><th>${esc(t("partner", lang))}</th><th>${esc(t("item", lang))}</th><th>${esc(t("deadline", lang))}</th></tr>
-${list.map((c) => `<tr><td><a href="/cases/${esc(c.snapshot.caseId)}">${esc(c.snapshot.caseId)}</a></td><td>${esc(HandlingMode[c.snapshot.mode])}</td><td>${esc(CaseState[c.snapshot.state])}</td><td>${esc(c.partner)}</td><td>${esc(c.item?.name ?? c.basicCode)}</td><td class="${esc(c.deadlineLevel ?? "")}">${esc(c.deadlineLevel ?? "")}</td></tr>`).join("")}</table>`,
+${list.map((c) => `<tr><td><a href="/cases/${esc(c.snapshot.caseId)}">${esc(c.snapshot.caseId)}</a></td><td>${esc(HandlingMode[c.snapshot.mode])}</td><td>${esc(CaseState[c.snapshot.state])}</td><td>${esc(c.partner)}</td><td>${esc(c.item?.name ?? c.basicCode)}</td><td class="${esc(c.deadlineLevel ?? "")}">${esc(c.deadlineLevel ?? "")}</td></tr>`).join("")}
+${joints.map((j) => `<tr><td><a href="/cases/${esc(j.id)}">${esc(j.id)}</a></td><td>JOINT</td><td>${esc(j.overall)}</td><td>${esc(j.lead)}</td><td>${esc(j.bundle)}</td><td></td></tr>`).join("")}</table>`,
       ];
     },
     "/outbox": async (lang, _url, s) => {
@@ -180,10 +193,24 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
     },
     "/partners": async (lang) => {
       const d = node.directory;
+      // Last contact and error rate per partner, from the deliveries.
+      const stats = new Map<string, { last: number; sent: number; failed: number }>();
+      for (const r of await outbox()) {
+        const st = stats.get(r.destination) ?? { last: 0, sent: 0, failed: 0 };
+        st.sent++;
+        if (r.status === "FAILED" || r.status === "REJECTED" || r.lastError !== undefined) st.failed++;
+        if (r.status === "ACKNOWLEDGED") st.last = Math.max(st.last, r.firstAttemptAt ?? r.enqueuedAt);
+        stats.set(r.destination, st);
+      }
+      const certs = new Map<string, string>();
+      for (const n of d.verified?.directory.nodes ?? []) {
+        const ends = [...n.certificates.tls, ...n.certificates.signing].map((c) => new X509Certificate(c.pem).validTo).sort((a, b) => Date.parse(a) - Date.parse(b));
+        if (ends[0] !== undefined) certs.set(n.nodeId, new Date(ends[0]).toISOString().slice(0, 10));
+      }
       return [
         "partners",
         `<h1>${esc(t("partners", lang))}</h1><p>${esc(t("directory", lang))}: ${esc(d.status)}${d.version === undefined ? "" : ` v${d.version}`}</p>
-<table><tr><th>node</th><th>address</th><th>source</th></tr>${d.peers.map((p) => `<tr><td>${esc(p.nodeId)}</td><td>${esc(p.address)}</td><td>${esc(p.source)}</td></tr>`).join("")}</table>`,
+<table><tr><th>node</th><th>address</th><th>source</th><th>certificates until</th><th>last contact</th><th>errors</th></tr>${d.peers.map((p) => { const st = stats.get(p.nodeId); return `<tr><td>${esc(p.nodeId)}</td><td>${esc(p.address)}</td><td>${esc(p.source)}</td><td>${esc(certs.get(p.nodeId) ?? "")}</td><td>${st === undefined || st.last === 0 ? "" : esc(new Date(st.last).toISOString())}</td><td>${st === undefined ? "" : `${st.failed}/${st.sent}`}</td></tr>`; }).join("")}</table>`,
       ];
     },
     "/tables": async (lang) => [
@@ -198,16 +225,41 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
     },
   };
 
+  const jointPage = async (lang: Lang, id: string): Promise<[string, string] | undefined> => {
+    const j = await node.joint.get(id);
+    if (j === undefined) return undefined;
+    // The sub-task DAG, dependencies first, each with what it waits for.
+    const rows = j.order.map((tid) => {
+      const task = j.tasks[tid]!;
+      return `<tr><td><code>${esc(tid)}</code></td><td>${esc(task.site)}</td><td>${esc(task.item.name)} (${esc(task.item.basicCode)})</td><td>${task.dependsOn.map((d) => `← <code>${esc(d)}</code>`).join(" ") || "—"}</td><td data-task="${esc(tid)}">${esc(JointTaskState[task.snapshot.state])}</td><td>${esc(task.dueAt ?? "")}</td></tr>`;
+    });
+    return [
+      "cases",
+      `<h1>多地联办 · ${esc(id)}</h1><p>${esc(t("state", lang))}: <strong data-testid="joint-overall">${esc(j.overall)}</strong> · lead ${esc(j.lead)} · ${esc(j.bundle)}</p>
+<h2>DAG</h2><table data-testid="dag"><tr><th>task</th><th>site</th><th>${esc(t("item", lang))}</th><th>after</th><th>${esc(t("state", lang))}</th><th>due</th></tr>${rows.join("")}</table>
+<h2>${esc(t("materials", lang))}</h2><table><tr><th>id</th><th>name</th><th>SHA-256</th><th>bytes</th></tr>${j.materials.map((m) => `<tr><td>${esc(m.materialId)}</td><td>${esc(m.name)}</td><td><code>${esc(m.digest)}</code></td><td>${m.size}</td></tr>`).join("")}</table>
+<h2>${esc(t("timeline", lang))}</h2><table>${j.timeline.map((x) => `<tr><td>${esc(x.at)}</td><td>${esc(x.site)}</td><td>${esc(x.type)}</td><td>${esc(x.state)}</td><td>${esc(x.note ?? "")}</td></tr>`).join("")}</table>
+<p><a href="/evidence/bundle?case=${encodeURIComponent(id)}">${esc(t("bundle", lang))}</a></p>`,
+    ];
+  };
+
   const casePage = async (lang: Lang, id: string): Promise<[string, string] | undefined> => {
     const c = await node.desk.get(id);
-    if (c === undefined) return undefined;
+    if (c === undefined) return jointPage(lang, id);
+    let materials: { name: string; nationalCode: string; digest: string; size: string }[] = [];
+    if (c.submission !== undefined) {
+      const sub = fromBinary(ApplicationSubmissionSchema, Buffer.from(c.submission, "base64"));
+      materials = sub.materials.map((m) => ({ name: m.name, nationalCode: m.nationalCode, digest: Buffer.from(m.digest).toString("hex"), size: String(m.size) }));
+    }
     return [
       "cases",
       `<h1>${esc(t("cases", lang))} <code>${esc(id)}</code></h1>
 <dl><dt>${esc(t("mode", lang))}</dt><dd>${esc(HandlingMode[c.snapshot.mode])}</dd><dt>${esc(t("state", lang))}</dt><dd data-testid="case-state">${esc(CaseState[c.snapshot.state])}</dd><dt>${esc(t("partner", lang))}</dt><dd>${esc(c.partner)}</dd><dt>${esc(t("item", lang))}</dt><dd>${esc(c.item?.name ?? "")} (${esc(c.basicCode)})</dd>
 <dt>${esc(t("deadline", lang))}</dt><dd class="${esc(c.deadlineLevel ?? "")}" data-testid="deadline">${esc(c.deadlineLevel ?? t("none", lang))}${c.deadline === undefined ? "" : ` · ${esc(c.deadline.workingDays)} working days from ${esc(c.deadline.startedAt)}`}</dd></dl>
 <h2>${esc(t("timeline", lang))}</h2><table data-testid="timeline"><tr><th>time</th><th>site</th><th>message</th><th>${esc(t("state", lang))}</th><th>note</th></tr>${c.timeline.map((s) => `<tr><td>${esc(s.at)}</td><td>${esc(s.site)}</td><td>${esc(s.type)}</td><td>${esc(s.state)}</td><td>${esc(s.note ?? "")}</td></tr>`).join("")}</table>
-${c.results === undefined ? "" : `<h2>Seals</h2><pre>${esc(JSON.stringify(c.results, null, 2))}</pre>`}`,
+<h2>${esc(t("materials", lang))}</h2><table data-testid="materials"><tr><th>name</th><th>code</th><th>SHA-256</th><th>bytes</th></tr>${materials.map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(m.nationalCode)}</td><td><code>${esc(m.digest)}</code></td><td>${esc(m.size)}</td></tr>`).join("")}</table>
+${c.results === undefined ? "" : `<h2>${esc(t("seals", lang))}</h2><pre>${esc(JSON.stringify(c.results, null, 2))}</pre>`}
+<p><a href="/evidence/bundle?case=${encodeURIComponent(id)}">${esc(t("bundle", lang))}</a></p>`,
     ];
   };
 
@@ -256,6 +308,16 @@ ${c.results === undefined ? "" : `<h2>Seals</h2><pre>${esc(JSON.stringify(c.resu
         else await node.outbox.giveUp(m[1]!);
         node.outbox.poke();
         return send(res, 303, "", { location: "/outbox" });
+      }
+      if (url.pathname === "/evidence/bundle") {
+        const caseId = url.searchParams.get("case") ?? "";
+        try {
+          const bundle = await exportCaseBundle(store, caseId);
+          res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-disposition": `attachment; filename="${caseId.replace(/[^A-Za-z0-9-]/g, "")}.bundle.json"` });
+          return res.end(serializeCaseBundle(bundle));
+        } catch (err) {
+          return send(res, 404, page(lang, session, `<p role="alert">${esc(err instanceof Error ? err.message : String(err))}</p>`));
+        }
       }
       let view: [string, string] | undefined;
       const cm = /^\/cases\/([^/]+)$/.exec(url.pathname);
