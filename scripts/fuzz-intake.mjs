@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { prng } from "./lib/prng.mjs";
 import * as grpc from "@grpc/grpc-js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,16 +28,6 @@ const QINGPU = "cn.310118.qingpu";
 const WUJIANG = "cn.320509.wujiang";
 const DELIVER = "/tongban.v1.FederationService/Deliver";
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the fuzzer; returns counts and memory; throws if an input was accepted or the node broke. */
 export async function runFuzz(options = {}) {

@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { prng } from "./lib/prng.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => pathToFileURL(join(root, p)).href;
@@ -28,17 +29,6 @@ const CLI = join(root, "packages/cli/dist/bin.js");
 const QINGPU = "cn.310118.qingpu";
 const WUJIANG = "cn.320509.wujiang";
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with --seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TRANSIENT = new Set(["TRANSPORT_UNAVAILABLE", "TRANSPORT_DEADLINE_EXCEEDED", "TRANSPORT_CANCELLED", "TRANSPORT_UNKNOWN_STATUS", "STORE_UNAVAILABLE", "OVERLOADED", "TRANSPORT_RESOURCE_EXHAUSTED"]);
 
