@@ -1,10 +1,8 @@
-import type { KeyObject } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   Witness,
   consistencyProof,
-  createEnvelope,
   decodeCheckpoint,
   signCheckpoint,
   signCosignature,
@@ -18,7 +16,8 @@ import {
 import { BodySchema } from "@tongban/sdk/gen";
 import type { EventLog, NodeEvent } from "../handlers/events.js";
 import type { EffectHandler } from "../inbox/intake.js";
-import { outboxOps, type Outbox } from "../outbox/outbox.js";
+import { outboundMessage } from "../handlers/outbound.js";
+import type { Outbox } from "../outbox/outbox.js";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
@@ -227,10 +226,7 @@ export class Checkpoints {
   }
 
   async #message(peer: string, body: ReturnType<typeof create<typeof BodySchema>>): Promise<BatchOp[]> {
-    const now = this.#now();
-    const made = await createEnvelope({ body, sender: this.#d.nodeId, recipient: peer, signer: this.#d.signer, now });
-    return outboxOps({ messageId: made.messageId, destination: peer, caseId: "", envelope: made.bytes, receiptDigest: made.receiptDigest }, await this.#d.outbox.nextOrder(), now.getTime());
+    return (await outboundMessage(this.#d, { destination: peer, body, now: this.#now(), caseId: "" })).ops;
   }
 }
 
-export type { KeyObject };

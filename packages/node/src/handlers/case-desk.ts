@@ -2,10 +2,8 @@ import type { KeyObject } from "node:crypto";
 import { clone, create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  ENCRYPTED_MESSAGE_TYPES,
   TongbanError,
   caseActionForMessage,
-  createEnvelope,
   newMessageId,
   openCase,
   resolveItem,
@@ -30,13 +28,14 @@ import {
   type Body,
 } from "@tongban/sdk/gen";
 import type { KeyedSerializer } from "../inbox/keyed-serializer.js";
-import { outboxOps, type Outbox } from "../outbox/outbox.js";
+import type { Outbox } from "../outbox/outbox.js";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
 import { advanceCase, caseOps, noteOf, readCase, type CaseRecord, type CaseTableRef } from "./case-effects.js";
 import type { EventLog, NodeEvent } from "./events.js";
 import type { MaterialStore } from "./materials.js";
+import { outboundMessage } from "./outbound.js";
 
 /** What the case desk is built from. */
 export interface CaseDeskDeps {
@@ -307,25 +306,9 @@ export class CaseDesk {
 
   /** Signs (and, for personal data, encrypts) a message to the case's partner and returns its outbox operations. */
   async #outbound(record: CaseRecord, body: Body, now: Date): Promise<{ messageId: string; sequence: number; type: MessageType; ops: BatchOp[] }> {
-    const d = this.#d;
     const sequence = record.nextSequence ?? 1;
-    const type = typeOf(body);
-    const encryptTo = ENCRYPTED_MESSAGE_TYPES.has(type) ? d.encryptionKeyOf(record.partner) : undefined;
-    if (ENCRYPTED_MESSAGE_TYPES.has(type) && encryptTo === undefined) {
-      throw new TongbanError("TRUST_UNKNOWN_SIGNER", `no certificate known for partner ${record.partner} to encrypt to`, { details: { partner: record.partner } });
-    }
-    const made = await createEnvelope({
-      body,
-      sender: d.nodeId,
-      recipient: record.partner,
-      caseId: record.snapshot.caseId,
-      sequence,
-      signer: d.signer,
-      now,
-      ...(encryptTo === undefined ? {} : { encryptTo }),
-    });
-    const ops = outboxOps({ messageId: made.messageId, destination: record.partner, caseId: record.snapshot.caseId, envelope: made.bytes, receiptDigest: made.receiptDigest }, await d.outbox.nextOrder(), now.getTime());
-    return { messageId: made.messageId, sequence, type, ops };
+    const sent = await outboundMessage(this.#d, { destination: record.partner, body, now, caseId: record.snapshot.caseId, sequence });
+    return { ...sent, sequence };
   }
 
   #checkIdentity(app: ApplicationSubmission): void {
@@ -367,13 +350,4 @@ export class CaseDesk {
       throw new TongbanError("CASE_MATERIAL_MISSING", `required materials missing: ${missing.map((m) => `${m.receivingName ?? m.handlingName} (${m.nationalCode})`).join(", ")}`, { details: { missing: missing.map((m) => m.nationalCode).join(",") } });
     }
   }
-}
-
-/** The message type a body travels as. */
-function typeOf(body: Body): MessageType {
-  const name = body.kind.case ?? "";
-  const snake = name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
-  const t = MessageType[snake as keyof typeof MessageType];
-  if (t === undefined) throw new TongbanError("ENVELOPE_MALFORMED", `no message type for body ${name}`);
-  return t;
 }

@@ -2,10 +2,8 @@ import type { KeyObject } from "node:crypto";
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  ENCRYPTED_MESSAGE_TYPES,
   TongbanError,
   assertJointCase,
-  createEnvelope,
   DeadlineClock,
   isJointTaskFinal,
   jointOverall,
@@ -26,7 +24,6 @@ import {
   JointTaskAssignmentSchema,
   JointTaskSchema,
   JointTaskState,
-  MessageType,
   PartySchema,
   type Body,
   type FormField,
@@ -35,13 +32,14 @@ import {
 } from "@tongban/sdk/gen";
 import type { AcceptedMessage, EffectHandler } from "../inbox/intake.js";
 import type { KeyedSerializer } from "../inbox/keyed-serializer.js";
-import { outboxOps, type Outbox } from "../outbox/outbox.js";
+import type { Outbox } from "../outbox/outbox.js";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
 import type { TimelineStep } from "./case-effects.js";
 import type { EventLog, NodeEvent } from "./events.js";
 import type { MaterialStore } from "./materials.js";
+import { outboundMessage } from "./outbound.js";
 
 /** A shared material of a joint case. */
 export interface JointMaterial {
@@ -497,11 +495,8 @@ export class JointDesk {
   async #send(c: Change, destination: string, body: Body, now: Date): Promise<string> {
     const d = this.#d;
     const sequence = c.record.nextSequence[destination] ?? 1;
-    const type = MessageType[(body.kind.case ?? "").replace(/[A-Z]/g, (x) => `_${x}`).toUpperCase() as keyof typeof MessageType];
-    const encryptTo = ENCRYPTED_MESSAGE_TYPES.has(type) ? d.encryptionKeyOf(destination) : undefined;
-    if (ENCRYPTED_MESSAGE_TYPES.has(type) && encryptTo === undefined) throw new TongbanError("TRUST_UNKNOWN_SIGNER", `no certificate known for ${destination} to encrypt to`, { details: { partner: destination } });
-    const made = await createEnvelope({ body, sender: d.nodeId, recipient: destination, caseId: c.record.jointCaseId, sequence, signer: d.signer, now, ...(encryptTo === undefined ? {} : { encryptTo }) });
-    c.ops.push(...outboxOps({ messageId: made.messageId, destination, caseId: c.record.jointCaseId, envelope: made.bytes, receiptDigest: made.receiptDigest }, await d.outbox.nextOrder(), now.getTime()));
+    const made = await outboundMessage(d, { destination, body, now, caseId: c.record.jointCaseId, sequence });
+    c.ops.push(...made.ops);
     c.record = { ...c.record, nextSequence: { ...c.record.nextSequence, [destination]: sequence + 1 } };
     // Other messages record the step that caused them; an assignment is a step of its own.
     if (body.kind.case === "jointTaskAssignment") this.#timeline(c, now, d.nodeId, made.messageId, "JOINT_TASK_ASSIGNMENT", "ASSIGNED", `${(body.kind.value as { task?: { taskId: string } }).task?.taskId ?? ""} to ${destination}`);
