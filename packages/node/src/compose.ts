@@ -33,6 +33,7 @@ import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.j
 import { EventLog, type NodeEvent } from "./handlers/events.js";
 import { JointDesk, isJointBody } from "./handlers/joint.js";
 import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
+import type { ResultVerifier } from "./handlers/results.js";
 import { agreementAuthorizer } from "./inbox/agreement-authorizer.js";
 import { Intake } from "./inbox/intake.js";
 import { KeyedSerializer } from "./inbox/keyed-serializer.js";
@@ -57,6 +58,12 @@ export interface ComposeOptions {
   readonly checkpointIntervalMs?: number;
   /** Replaces the gRPC sender (tests). */
   readonly sender?: Sender;
+  /**
+   * Replaces the seal verification of received results (default: the
+   * GB/T 38540 / JOSE step report against `trust.sealCa`, docs/seals.md),
+   * e.g. to ask a provincial seal verification service.
+   */
+  readonly resultVerifier?: ResultVerifier;
 }
 
 /** What {@link composeNode} built, for tests and tools. */
@@ -239,7 +246,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     calendar,
     events,
     now: clock,
-    results: { sealMakers, materials, now: clock },
+    results: { sealMakers, materials, now: clock, ...(options.resultVerifier === undefined ? {} : { verifier: options.resultVerifier }) },
     workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
   });
   const checkpoints = new Checkpoints({

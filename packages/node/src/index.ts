@@ -73,6 +73,7 @@ export { CaseDesk, regionOfNode, type CaseDeskDeps, type SubmitInput } from "./h
 export { EventLog, type NodeEvent, type NodeEventInit } from "./handlers/events.js";
 export { MATERIAL_CHUNK_BYTES, MaterialStore, type MaterialChunk, type MaterialInfo, type MaterialLimits } from "./handlers/materials.js";
 export { advanceCase, type AdvanceContext, type CaseEffectsOptions, type CaseStep, type CaseTableRef } from "./handlers/case-effects.js";
+export { verifyResultDocuments, type DocumentReport, type ResultVerification, type ResultVerifier } from "./handlers/results.js";
 export { caseView, platformService, type PlatformServiceDeps } from "./server/platform-service.js";
 
 // local: node directories (`tongban node init`) and a federation on loopback (demo, tests)

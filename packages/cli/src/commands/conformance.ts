@@ -2,8 +2,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { issueNodeCertificates, type NodeCertificates } from "@tongban/sdk";
+import { createFederationClient, issueNodeCertificates, type NodeCertificates } from "@tongban/sdk";
 import { html, junit, summary, type RunReport } from "../conformance/report.js";
+import { ManagedNode } from "../conformance/managed-node.js";
 import { startPartnerServer, type PartnerIdentity, type RunContext } from "../conformance/runner.js";
 import { defaultCasesDir, loadCases, runSuite } from "../conformance/suite.js";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
@@ -29,6 +30,7 @@ interface RunOptions {
   report?: string[];
   outDir: string;
   features?: string[];
+  nodeCommand?: string;
 }
 
 /** `tongban conformance`: prove a node speaks the protocol (docs/conformance/). */
@@ -66,6 +68,7 @@ export const conformanceCommand: CommandRegistrar = (program, ctx) => {
     .option("--report <formats...>", "json, junit, html (written to --out-dir)")
     .option("--out-dir <dir>", "where reports go", ".")
     .option("--features <names...>", "features the node declares (cases requiring others are skipped)")
+    .option("--node-command <command>", "start the node under test with this shell command and own its process: enables the crash cases (restart), which kill -9 it and start it again")
     .action(async (opts: RunOptions, cmd: Command) => run(opts, outputFor(cmd, ctx), ctx));
 };
 
@@ -113,7 +116,30 @@ async function run(opts: RunOptions, out: Output, ctx: CommandContext): Promise<
     partnerServer = await startPartnerServer(partners.a, target, { host, port });
   }
   const knownFailing = opts.knownFailing === undefined ? [] : (await readFile(opts.knownFailing, "utf8")).split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
-  const runCtx: RunContext = { target, partners, ...(partnerServer === undefined ? {} : { partnerServer }), timeoutMs: opts.timeout };
+  let node: ManagedNode | undefined;
+  if (opts.nodeCommand !== undefined) {
+    const cert = partners.a.certificates;
+    node = new ManagedNode({
+      command: opts.nodeCommand,
+      federation: opts.target,
+      ready: async () => {
+        const client = createFederationClient({ address: opts.target, nodeId: opts.nodeId, ca: target.ca.certificatePem, cert: cert.tls.certificatePem, key: cert.tls.privateKeyPem, timeoutMs: 1_000 });
+        try {
+          return (await client.getNodeInfo({})).nodeId === opts.nodeId;
+        } finally {
+          client.close();
+        }
+      },
+    });
+    out.note(`starting the node under test: ${opts.nodeCommand}`);
+    try {
+      await node.start();
+    } catch (err) {
+      await partnerServer?.close();
+      throw err;
+    }
+  }
+  const runCtx: RunContext = { target, partners, ...(partnerServer === undefined ? {} : { partnerServer }), ...(node === undefined ? {} : { node }), timeoutMs: opts.timeout };
   let report: RunReport;
   try {
     report = await runSuite(cases, runCtx, {
@@ -125,6 +151,10 @@ async function run(opts: RunOptions, out: Output, ctx: CommandContext): Promise<
     });
   } finally {
     await partnerServer?.close();
+    if (node !== undefined) {
+      await node.stop("graceful");
+      out.note(`the node under test stopped after ${node.restarts} restart(s)`);
+    }
   }
   const s = summary(report);
   out.table(["area", "passed", "failed", "skipped"], Object.entries(s.byArea).map(([a, v]) => [a, v.passed, v.failed, v.skipped]));

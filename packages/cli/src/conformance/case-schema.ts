@@ -45,7 +45,14 @@ export type Step =
     }
   | { readonly partner: { readonly failNext: number }; readonly expect?: Record<string, never> }
   | { readonly platform: { readonly call: "get-case" | "get-joint" | "events" | "resolve" | "submit" | "node-info"; readonly task?: string; readonly event?: string; readonly token?: "valid" | "none" | "wrong"; readonly item?: string; readonly handlingRegion?: string; readonly mode?: string; readonly spoil?: "materials" | "identity" | "form" | "item" }; readonly expect: { readonly code?: string; readonly state?: string; readonly resolved?: boolean; readonly gap?: string; readonly ok?: boolean; readonly alert?: boolean } }
-  | { readonly receive: { readonly type: string; readonly withinMs?: number; readonly minWaitMs?: number; readonly materialsFirst?: boolean }; readonly expect?: { readonly count?: number } };
+  | { readonly receive: { readonly type: string; readonly withinMs?: number; readonly minWaitMs?: number; readonly materialsFirst?: boolean }; readonly expect?: { readonly count?: number } }
+  /** The node itself: `kill` crashes it (SIGKILL, no shutdown code runs) and starts it again, `graceful` stops it cleanly first. Needs the `restart` feature (`--node-command`). */
+  | { readonly node: { readonly restart: "kill" | "graceful" }; readonly expect?: Record<string, never> };
+
+/** A case with a `node` step needs the node under test as a process the runner owns. */
+export const RESTART_FEATURE = "restart";
+/** True when the case restarts the node (it runs alone, after the others). */
+export const restartsNode = (c: ConformanceCase): boolean => c.steps.some((s) => "node" in s);
 
 /** A conformance case as data. */
 export interface ConformanceCase {
@@ -82,8 +89,13 @@ export function parseCase(id: string, text: string): ConformanceCase {
   (c["steps"] as unknown[]).forEach((s, i) => {
     if (s === null || typeof s !== "object") return bad(`steps[${i}]`, "must be a mapping");
     const step = s as Record<string, unknown>;
-    const kinds = ["deliver", "platform", "receive", "partner"].filter((k) => k in step);
-    if (kinds.length !== 1) bad(`steps[${i}]`, "exactly one of deliver, platform, receive, partner");
+    const kinds = ["deliver", "platform", "receive", "partner", "node"].filter((k) => k in step);
+    if (kinds.length !== 1) bad(`steps[${i}]`, "exactly one of deliver, platform, receive, partner, node");
+    if ("node" in step) {
+      const n = step["node"] as Record<string, unknown> | null;
+      if (n === null || typeof n !== "object" || !["kill", "graceful"].includes(n["restart"] as string)) bad(`steps[${i}].node.restart`, "kill or graceful");
+      if (!Array.isArray(c["requires"]) || !(c["requires"] as unknown[]).includes(RESTART_FEATURE)) bad("requires", `a case with a node step requires [${RESTART_FEATURE}]`);
+    }
     if ("deliver" in step) {
       const d = step["deliver"] as Record<string, unknown>;
       if (!BODIES.includes(d["body"] as BodyKind)) bad(`steps[${i}].deliver.body`, `one of ${BODIES.join(", ")}`);

@@ -22,7 +22,8 @@ import {
   type PlatformClient,
 } from "@tongban/sdk";
 import { BodySchema, CaseState, DecisionOutcome, EnvelopeSchema, FederationService, HandlingMode, IdentityDocumentType, JointTaskState, MessageType, ReceiptStatus, type Envelope } from "@tongban/sdk/gen";
-import type { BodyKind, ConformanceCase, Mutation, Step } from "./case-schema.js";
+import { RESTART_FEATURE, type BodyKind, type ConformanceCase, type Mutation, type Step } from "./case-schema.js";
+import type { ManagedNode } from "./managed-node.js";
 
 /** A test partner the node under test knows (its certificates enrolled, its address a peer). */
 export interface PartnerIdentity {
@@ -62,7 +63,7 @@ export interface PartnerServer {
   /** Answer this many next deliveries with UNAVAILABLE (a partner having a bad moment). */
   failNext: number;
   /** `checkpoint` is set for CHECKPOINT_COSIGNATURE answers: the checkpoint (JWS) that was cosigned. */
-  readonly received: { readonly type: string; readonly caseId: string; readonly messageId: string; readonly at: number; readonly sender: string; readonly checkpoint?: string }[];
+  readonly received: { readonly type: string; readonly caseId: string; readonly messageId: string; readonly at: number; readonly sender: string; readonly checkpoint?: string; readonly materials: readonly string[] }[];
   readonly materials: { readonly digest: string; readonly at: number }[];
   close(): Promise<void>;
 }
@@ -107,6 +108,8 @@ export async function startPartnerServer(partner: PartnerIdentity, target: Targe
               messageId: v.header.messageId,
               at: Date.now(),
               sender: v.header.sender,
+              // The digests of the materials a submission names (each must have been pushed before it).
+              materials: v.body?.kind.case === "applicationSubmission" ? v.body.kind.value.materials.map((m) => Buffer.from(m.digest).toString("hex")) : [],
               // Only answers (a cosignature) count; the node's own requests to witness its log are not.
               ...(cos !== undefined && cos.cosignature.length > 0 ? { checkpoint: new TextDecoder().decode(cos.checkpoint) } : {}),
             });
@@ -143,6 +146,8 @@ export interface RunContext {
   readonly target: Target;
   readonly partners: { readonly a: PartnerIdentity; readonly b: PartnerIdentity };
   readonly partnerServer?: PartnerServer;
+  /** The node under test as a process the runner owns (`--node-command`): enables the `restart` feature. */
+  readonly node?: ManagedNode;
   readonly timeoutMs: number;
 }
 
@@ -255,8 +260,12 @@ function mutate(env: Envelope, m: Mutation): Envelope {
 export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<CaseResult> {
   const t0 = Date.now();
   const exchange: string[] = [];
-  const missing = (c.requires ?? []).filter((f) => !ctx.target.features.includes(f));
-  if (missing.length > 0) return { id: c.id, title: c.title, status: "skipped", ms: 0, reason: `the node does not declare ${missing.join(", ")}`, exchange };
+  const features = ctx.node === undefined ? ctx.target.features : [...ctx.target.features, RESTART_FEATURE];
+  const missing = (c.requires ?? []).filter((f) => !features.includes(f));
+  if (missing.length > 0) {
+    const why = missing.map((f) => (f === RESTART_FEATURE ? "restart (give --node-command so the runner owns the node process and can crash it)" : f));
+    return { id: c.id, title: c.title, status: "skipped", ms: 0, reason: `the node does not declare ${why.join(", ")}`, exchange };
+  }
   const clients: { close(): void }[] = [];
   const sent: { envelope: Envelope; receipt?: Envelope; receiptDigest: Uint8Array; messageId: string }[] = [];
   let caseId = "";
@@ -377,6 +386,13 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
         if (p.call === "submit" && "caseId" in outcome && outcome.caseId !== undefined) caseId = outcome.caseId;
         return undefined;
       }
+      if ("node" in step) {
+        if (ctx.node === undefined) return "this case needs --node-command (the runner must own the node process)";
+        const t = Date.now();
+        await ctx.node.restart(step.node.restart);
+        exchange.push(`${i + 1}. node ${step.node.restart === "kill" ? "killed (SIGKILL, no shutdown)" : "stopped (SIGTERM)"} and started again → answering after ${Date.now() - t} ms`);
+        return undefined;
+      }
       if ("partner" in step) {
         if (ctx.partnerServer === undefined) return "this case needs the partner server (--partner-listen)";
         ctx.partnerServer.failNext = step.partner.failNext;
@@ -396,8 +412,15 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
         if (got.length >= (step.expect?.count ?? 1)) {
           exchange.push(`${i + 1}. received ${r.type} ×${got.length}`);
           if (step.expect?.count !== undefined && got.length !== step.expect.count) return `received ${got.length} ${r.type}, expected ${step.expect.count}`;
-          if (r.materialsFirst === true && server.materials.length === 0) return "the submission arrived without its materials having been pushed (PutMaterial)";
-          if (r.materialsFirst === true && server.materials.some((m) => m.at > got[0]!.at)) return "a material arrived after the message that names it";
+          if (r.materialsFirst === true) {
+            const message = got[0]!;
+            if (message.materials.length === 0) return "the submission names no materials";
+            for (const digest of message.materials) {
+              const pushed = server.materials.find((m) => m.digest === digest);
+              if (pushed === undefined) return `material ${digest.slice(0, 12)}… named by the submission was never pushed (PutMaterial)`;
+              if (pushed.at > message.at) return `material ${digest.slice(0, 12)}… arrived after the message that names it`;
+            }
+          }
           return undefined;
         }
         if (Date.now() > end) return `nothing of type ${r.type} arrived within ${r.withinMs ?? 10_000} ms`;

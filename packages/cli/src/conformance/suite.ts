@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseCase, type ConformanceCase } from "./case-schema.js";
+import { parseCase, restartsNode, type ConformanceCase } from "./case-schema.js";
 import type { RunReport } from "./report.js";
 import { runCase, type CaseResult, type RunContext } from "./runner.js";
 
@@ -46,19 +46,30 @@ export interface SuiteOptions {
   readonly onResult?: (r: CaseResult, done: number, total: number) => void;
 }
 
-/** Runs the selected cases against the target, `parallel` at a time. */
+/**
+ * Runs the selected cases against the target, `parallel` at a time; cases
+ * that restart the node run after the others, one at a time (a restart would
+ * disturb whatever else was in flight).
+ */
 export async function runSuite(cases: readonly ConformanceCase[], ctx: RunContext, options: SuiteOptions = {}): Promise<RunReport> {
   const selected = cases.filter((c) => (options.run === undefined || options.run.length === 0 || options.run.some((g) => globMatch(g, c.id))) && !(options.skip ?? []).some((g) => globMatch(g, c.id)));
   const started = Date.now();
   const results: CaseResult[] = new Array(selected.length);
   let next = 0;
   let done = 0;
-  const worker = async () => {
-    for (let i = next++; i < selected.length; i = next++) {
+  const alone = new Set(selected.filter(restartsNode));
+  const order = [...selected.keys()].sort((a, b) => Number(alone.has(selected[a]!)) - Number(alone.has(selected[b]!)));
+  const firstAlone = order.findIndex((i) => alone.has(selected[i]!));
+  const worker = async (until: number) => {
+    for (let k = next++; k < until; k = next++) {
+      const i = order[k]!;
       results[i] = await runCase(selected[i]!, ctx);
       options.onResult?.(results[i]!, ++done, selected.length);
     }
+    next = Math.min(next, until);
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 1) }, worker));
+  const split = firstAlone === -1 ? order.length : firstAlone;
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 1) }, () => worker(split)));
+  await worker(order.length);
   return { target: `${ctx.target.nodeId} @ ${ctx.target.federation}`, startedAt: new Date(started).toISOString(), ms: Date.now() - started, results, knownFailing: options.knownFailing ?? [] };
 }

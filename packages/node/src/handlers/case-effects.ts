@@ -265,7 +265,7 @@ export function caseEffects(options: CaseEffectsOptions): EffectHandler & { sett
     const advanced = advanceCase(record, { action, role: actor, at, site: header.sender, messageId: header.messageId, type: header.type, ...(note === undefined ? {} : { note }) }, ctx);
     if (body.kind.case === "result" && options.results !== undefined && body.kind.value.documents.length > 0) {
       // Sealed results are verified on intake; the reports are recorded in the case, an invalid seal is an alert.
-      const reports = await verifyResultDocuments(body.kind.value.documents, options.results);
+      const reports = await (options.results.verifier ?? verifyResultDocuments)(body.kind.value.documents, options.results);
       const results: Record<string, unknown> = { ...(advanced.record.results ?? {}) };
       for (const r of reports) results[r.documentId] = { ...r, messageId: header.messageId };
       const bad = reports.filter((r) => r.verdict === "invalid" || r.verdict === "malformed" || r.licenses.some((l) => !l.valid));

@@ -22,7 +22,15 @@ export interface ResultVerification {
   /** Where documents referenced as materials are read from (already pushed, verified by digest). */
   readonly materials?: MaterialStore;
   readonly now?: () => Date;
+  /**
+   * Replaces {@link verifyResultDocuments} (e.g. with a call to a provincial
+   * seal verification service). It must return one report per document.
+   */
+  readonly verifier?: ResultVerifier;
 }
+
+/** Verifies a result's sealed documents; see {@link verifyResultDocuments}. */
+export type ResultVerifier = (documents: readonly SealedDocument[], options: ResultVerification) => Promise<DocumentReport[]>;
 
 async function bytesOf(doc: SealedDocument, materials: MaterialStore | undefined): Promise<Uint8Array | undefined> {
   if (doc.content.length > 0) return doc.content;

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+import { TongbanError } from "@tongban/sdk";
+
+/** Options of {@link ManagedNode}. */
+export interface ManagedNodeOptions {
+  /** The shell command that starts the node under test (e.g. `tongban node start --config node.yaml`). */
+  readonly command: string;
+  /** The node's FederationService `host:port`: its port must close when the node dies. */
+  readonly federation: string;
+  /** Resolves true once the node answers (the runner calls GetNodeInfo). */
+  readonly ready: () => Promise<boolean>;
+  /** How long a start may take before it is an error. Default 30 s. */
+  readonly startTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The node under test as a process the runner owns (`--node-command`), so
+ * `node: { restart: kill }` steps can crash it (SIGKILL to its whole process
+ * group: no shutdown code runs, as on a power cut) and start it again.
+ * Its output is kept (the last 8 KiB) for the report when a start fails.
+ */
+export class ManagedNode {
+  #child: ChildProcess | undefined;
+  #exited: Promise<number | null> | undefined;
+  #output = "";
+  /** Restarts done so far. */
+  restarts = 0;
+
+  constructor(private readonly options: ManagedNodeOptions) {}
+
+  /** The node's recent output (stdout and stderr). */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** Starts the node and waits until it answers. @throws TongbanError TRANSPORT_UNAVAILABLE when it exits or does not answer in time. */
+  async start(): Promise<void> {
+    if (this.#child !== undefined) return;
+    const child = spawn(this.options.command, { shell: true, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (d: Buffer) => {
+      this.#output = (this.#output + d.toString()).slice(-8192);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    this.#child = child;
+    let gone = false;
+    this.#exited = new Promise((r) =>
+      child.once("exit", (code) => {
+        gone = true;
+        r(code);
+      }),
+    );
+    const end = Date.now() + (this.options.startTimeoutMs ?? 30_000);
+    for (;;) {
+      if (gone) {
+        this.#child = undefined;
+        throw new TongbanError("TRANSPORT_UNAVAILABLE", `the node under test exited while starting: ${this.#output.slice(-600)}`);
+      }
+      if (await this.options.ready().catch(() => false)) return;
+      if (Date.now() > end) throw new TongbanError("TRANSPORT_UNAVAILABLE", `the node under test did not answer within ${this.options.startTimeoutMs ?? 30_000} ms: ${this.#output.slice(-600)}`);
+      await sleep(100);
+    }
+  }
+
+  /** Stops the node: `kill` is SIGKILL to its process group (a crash), `graceful` SIGTERM (then SIGKILL after 15 s). Waits until its port is closed. */
+  async stop(how: "kill" | "graceful" = "graceful"): Promise<number | null> {
+    const child = this.#child;
+    if (child === undefined || child.pid === undefined) return null;
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, s);
+      } catch {
+        // already gone
+      }
+    };
+    signal(how === "kill" ? "SIGKILL" : "SIGTERM");
+    const late = how === "graceful" ? setTimeout(() => signal("SIGKILL"), 15_000) : undefined;
+    const code = await this.#exited!;
+    if (late !== undefined) clearTimeout(late);
+    this.#child = undefined;
+    // The shell is gone; the node itself (its child, same group) is gone once its port no longer accepts.
+    for (let i = 0; i < 200 && (await portOpen(this.options.federation)); i++) await sleep(50);
+    return code;
+  }
+
+  /** Crashes (or stops) the node and starts it again. */
+  async restart(how: "kill" | "graceful"): Promise<void> {
+    await this.stop(how);
+    this.restarts++;
+    await this.start();
+  }
+}
+
+function portOpen(address: string): Promise<boolean> {
+  const i = address.lastIndexOf(":");
+  return new Promise((resolve) => {
+    const s = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
