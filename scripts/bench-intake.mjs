@@ -14,7 +14,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { toBinary } from "@bufbuild/protobuf";
 import { EvidenceLog, GroupCommitter, Intake, federationService, openLevelStore, receiptSignerFor, verifierFor } from "../packages/node/dist/index.js";
-import { TrustStore, createEnvelope, createFederationRoot, issueNodeCertificates, serverCredentials, startGrpcServer } from "../packages/sdk/dist/index.js";
+import { TrustStore, createEnvelope, createFederationRoot, issueNodeCertificates, serverCredentials, startGrpcServer, startSignatureWorker, threadPoolSignatures } from "../packages/sdk/dist/index.js";
 import { CaseState, DeliverRequestSchema, FederationService } from "../packages/sdk/dist/proto.js";
 
 const argv = process.argv.slice(2);
@@ -49,7 +49,9 @@ const store = await openLevelStore(join(dir, "data"));
 const evidenceLog = new EvidenceLog(store);
 await evidenceLog.open();
 const committer = new GroupCommitter(store, EVIDENCE ? { hook: evidenceLog } : {});
-const intake = new Intake({ store, committer, verify: verifierFor(wIdentity, trust), signReceipt: receiptSignerFor(wIdentity), apply: () => [] }, { maxInFlight: 100_000 });
+// As in the node: signatures checked and made on a worker thread, in batches.
+const signatures = process.env.SIG_POOL ? { ...threadPoolSignatures, stats: {}, close: async () => {} } : startSignatureWorker(process.env.SIG_THREADS ? { threads: Number(process.env.SIG_THREADS) } : {});
+const intake = new Intake({ store, committer, verify: verifierFor(wIdentity, trust, { offload: signatures }), signReceipt: receiptSignerFor(wIdentity, { offload: signatures }), apply: () => [] }, { maxInFlight: 100_000 });
 const tls = { ca: root.certificatePem, cert: w.tls.certificatePem, key: w.tls.privateKeyPem, requireClientCert: true };
 const node = await startGrpcServer({ credentials: serverCredentials(tls), services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust })]] });
 
@@ -88,6 +90,8 @@ const summary = { evidence_log: EVIDENCE, evidence_entries: evidenceLog.size, ta
 await node.shutdown(100);
 echo.forceShutdown();
 await committer.close();
+log(`signature worker: ${JSON.stringify(signatures.stats)}`);
+await signatures.close();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 

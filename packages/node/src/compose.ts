@@ -20,6 +20,7 @@ import {
   verifyEnvelope,
   type EnvelopeSigner,
   type MappingRegistry,
+  startSignatureWorker,
 } from "@tongban/sdk";
 import { CaseState } from "@tongban/sdk/gen";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -265,12 +266,14 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   });
   await checkpoints.open();
   let joint: JointDesk | undefined;
+  // Envelope signatures in and receipt signatures out are checked and made on a worker thread, in batches (docs/benchmarks.md).
+  const signatures = startSignatureWorker();
   const intake = new Intake(
     {
       store,
       committer,
-      verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs }, clock),
-      signReceipt: receiptSignerFor(identity),
+      verify: verifierFor(identity, trust, { clockSkewMs: config.limits.timestampWindowMs, offload: signatures }, clock),
+      signReceipt: receiptSignerFor(identity, { offload: signatures }),
       // Joint handling bodies go to the joint desk, everything else to the case effects.
       apply: (m, s) => (isJointBody(m.body) ? joint!.effects(m, s) : m.body.kind.case === "checkpointCosignature" ? checkpoints.effects(m, s) : effects(m, s)),
       ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
@@ -344,6 +347,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   let directoryTimer: NodeJS.Timeout | undefined;
   let evidenceTimer: NodeJS.Timeout | undefined;
   const services: NodeService[] = [
+    { name: "signature-worker", stop: () => signatures.close() },
     { name: "group-committer", stop: () => committer.close() },
     { name: "sender", stop: () => grpc?.close() },
     {

@@ -39,7 +39,9 @@ export class ManagedNode {
   /** Starts the node and waits until it answers. @throws TongbanError TRANSPORT_UNAVAILABLE when it exits or does not answer in time. */
   async start(): Promise<void> {
     if (this.#child !== undefined) return;
-    const child = spawn(this.options.command, { shell: true, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // A simple command replaces the shell (exec), so the node is the child the runner waits for.
+    const simple = !/[;&|()<>`$\n]/.test(this.options.command);
+    const child = spawn(simple ? `exec ${this.options.command}` : this.options.command, { shell: true, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const keep = (d: Buffer) => {
       this.#output = (this.#output + d.toString()).slice(-8192);
     };
@@ -81,7 +83,9 @@ export class ManagedNode {
     const code = await this.#exited!;
     if (late !== undefined) clearTimeout(late);
     this.#child = undefined;
-    // The shell is gone; the node itself (its child, same group) is gone once its port no longer accepts.
+    // Whatever else the command started (same process group) must be gone too — a node still
+    // closing its store would hold its lock against the next start — and the port closed.
+    for (let i = 0; i < 300 && groupAlive(child.pid); i++) await sleep(50);
     for (let i = 0; i < 200 && (await portOpen(this.options.federation)); i++) await sleep(50);
     return code;
   }
@@ -91,6 +95,15 @@ export class ManagedNode {
     await this.stop(how);
     this.restarts++;
     await this.start();
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -41,7 +41,7 @@ export interface StoredEvidence {
  * The node's evidence log (全程留痕, docs/evidence.md "In the node"): a
  * GroupCommitter hook that appends, to the very batch being written, one
  * hash-chained Merkle-leaf entry per change the batch makes — envelope in
- * (inbox record with the envelope), receipt out, envelope out (new outbox
+ * (a new inbox record, its envelope as received in the put's note), receipt out, envelope out (new outbox
  * record), receipt in (outbox record acknowledged), state change (case and
  * joint records) — so a change and its evidence are durable together. A
  * batch that fails rolls the log back to where it was.
@@ -93,7 +93,7 @@ export class EvidenceLog implements BatchHook {
     let inputs: AppendInput[] | undefined;
     for (const op of batch) {
       if (op.type !== "put") continue;
-      const input = inputFor(op.key, op.value);
+      const input = op.note?.evidence ?? inputFor(op.key, op.value);
       if (input !== undefined) (inputs ??= []).push(input);
     }
     if (inputs === undefined) return [];

@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { TongbanError, type VerifiedEnvelope } from "@tongban/sdk";
+import { TongbanError, wireBytesOf, type VerifiedEnvelope } from "@tongban/sdk";
 import { BodySchema, EnvelopeSchema, HeaderSchema, type Body, type Envelope, type Header } from "@tongban/sdk/gen";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
@@ -89,7 +89,7 @@ interface InboxRecord {
   digest: string;
   receivedAt: string;
   state: "applied" | "held";
-  /** The envelope as received (protobuf, base64), written once with the first record: the evidence log's envelope-in payload. */
+  /** Older records (before the envelope moved to the evidence payload alone): the envelope as received, protobuf, base64. */
   envelope?: string;
 }
 
@@ -186,8 +186,10 @@ export class Intake {
     const digest = Buffer.from(m.receiptDigest).toString("hex");
     const inboxKey = storeKeys.inbox.key(sender, messageId);
     const receiptKey = storeKeys.receipt.key(sender, messageId);
-    const [prior, priorReceipt] = await store.getMany([inboxKey, receiptKey]);
+    // Almost every message is new: one read of the inbox key on this thread (no thread-pool round trip), the receipt only for a duplicate.
+    const prior = store.getSync !== undefined ? store.getSync(inboxKey) : await store.get(inboxKey);
     if (prior !== undefined) {
+      const priorReceipt = await store.get(receiptKey);
       const record = parse<InboxRecord>(prior);
       if (record.digest !== digest || priorReceipt === undefined) {
         throw new TongbanError("ENVELOPE_REPLAYED", `message ${messageId} from ${sender} was already received with different content`, { details: { sender, messageId } });
@@ -204,7 +206,7 @@ export class Intake {
     const ops: BatchOp[] = [];
     if (ordered) {
       const seqKey = nextSeqKey(sender, caseId);
-      const expected = Math.max(1, readU64(await store.get(seqKey)));
+      const expected = Math.max(1, readU64(store.getSync !== undefined ? store.getSync(seqKey) : await store.get(seqKey)));
       if (sequence < expected || (await this.#heldAt(caseId, sequence, sender)) !== undefined) {
         throw new TongbanError("CASE_SEQUENCE_CONFLICT", `sequence ${sequence} of case ${caseId} from ${sender} was already taken by another message`, {
           details: { sender, caseId, sequence, expected },
@@ -238,7 +240,11 @@ export class Intake {
       {
         type: "put",
         key: inboxKey,
-        value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied", ...(m.envelope === undefined ? {} : { envelope: Buffer.from(toBinary(EnvelopeSchema, m.envelope)).toString("base64") }) } satisfies InboxRecord),
+        value: json({ digest, receivedAt: receivedAt.toISOString(), state: held ? "held" : "applied" } satisfies InboxRecord),
+        // The envelope as received is kept once, as the evidence log's envelope-in payload (docs/node-store.md).
+        ...(m.envelope === undefined
+          ? {}
+          : { note: { evidence: { kind: "envelope-in" as const, caseId, messageId, label: `from ${sender}`, payload: wireBytesOf(m.envelope) ?? toBinary(EnvelopeSchema, m.envelope) } } }),
       },
       { type: "put", key: receiptKey, value: receipt.bytes },
     );

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { createEnvelope, verifyEnvelope, type EnvelopeSigner, type SignerResolver, type VerifyEnvelopeOptions } from "@tongban/sdk";
+import { createEnvelope, verifyEnvelope, type EnvelopeSigner, type SignatureOffload, type SignerResolver, type VerifyEnvelopeOptions } from "@tongban/sdk";
 import { ReceiptStatus } from "@tongban/sdk/gen";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EnvelopeVerifier, ReceiptSigner } from "./intake.js";
@@ -29,7 +29,7 @@ export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, op
  * Signs technical receipts: a TECHNICAL_RECEIPT envelope from this node to
  * the sender, answering the message id and binding its receipt digest.
  */
-export function receiptSignerFor(identity: NodeIdentity): ReceiptSigner {
+export function receiptSignerFor(identity: NodeIdentity, options: { readonly offload?: SignatureOffload } = {}): ReceiptSigner {
   return async (m, receivedAt) => {
     const made = await createEnvelope({
       body: {
@@ -50,6 +50,7 @@ export function receiptSignerFor(identity: NodeIdentity): ReceiptSigner {
       correlationId: m.header.messageId,
       signer: identity.signer,
       now: receivedAt,
+      ...(options.offload === undefined ? {} : { offload: options.offload }),
     });
     return { envelope: made.envelope, bytes: made.bytes };
   };

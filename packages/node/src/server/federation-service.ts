@@ -1,7 +1,7 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { TongbanError, type ServiceImpl, type TrustStore } from "@tongban/sdk";
-import { EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
+import { TongbanError, encodeSingleMessageField, rememberWireBytes, singleFieldOf, wireBytesOf, type ServiceImpl, type TrustStore } from "@tongban/sdk";
+import { DeliverResponseSchema, EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
 import { readCase } from "../handlers/case-effects.js";
 import type { MaterialStore } from "../handlers/materials.js";
 import type { Intake } from "../inbox/intake.js";
@@ -37,9 +37,15 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
       if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
       const peer = deps.trust.verifyPeerCertificate(cert, now());
       // The decoded Envelope goes to the intake as it is: its header, body and
-      // signature bytes are exactly those received, and nothing is encoded twice.
+      // signature bytes are exactly those received, and nothing is encoded
+      // twice — the envelope's bytes as received (for the inbox record) and
+      // the receipt's bytes as signed (for the answer) ride along.
+      const raw = wireBytesOf(req);
+      const envelopeBytes = raw === undefined ? undefined : singleFieldOf(1, raw);
+      if (envelopeBytes !== undefined) rememberWireBytes(req.envelope, envelopeBytes);
       const result = await deps.intake.deliver(req.envelope, { nodeId: peer });
-      return { receipt: result.receiptEnvelope ?? fromBinary(EnvelopeSchema, result.receipt) };
+      const response = create(DeliverResponseSchema, { receipt: result.receiptEnvelope ?? fromBinary(EnvelopeSchema, result.receipt) });
+      return rememberWireBytes(response, encodeSingleMessageField(1, result.receipt));
     },
     async putMaterial(requests, ctx) {
       const materials = deps.materials;

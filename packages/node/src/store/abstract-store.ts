@@ -86,6 +86,13 @@ export abstract class AbstractStore implements Store {
     return this._get(key);
   }
 
+  /** The value at `key`, or `undefined`, read on the calling thread (see {@link Store.getSync}). */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    checkKey(key, "key");
+    this.#checkOpen();
+    return this._getSync(key);
+  }
+
   /** The values at `keys`, in order, from one snapshot where the backend has snapshots. */
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (!Array.isArray(keys)) throw new TypeError("keys must be an array of Uint8Array");
@@ -122,6 +129,8 @@ export abstract class AbstractStore implements Store {
   /** Reads one key. */
   protected abstract _get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Reads many keys (at least one). */
+  protected abstract _getSync(key: Uint8Array): Uint8Array | undefined;
+
   protected abstract _getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /** Walks a non-empty, valid range, honouring `reverse` and `limit`; should check it is still open between chunks. */
   protected abstract _iterate(range: NormalizedRange): AsyncIterable<StoreEntry>;

@@ -142,6 +142,21 @@ export function runStoreCompliance(name: string, harness: StoreHarness): void {
       expect(await s.getMany([])).toEqual([]);
     });
 
+    it("reads one key on the calling thread (getSync) as get does, with a copy the caller owns", async () => {
+      const s = await create();
+      if (s.getSync === undefined) return;
+      expect(s.getSync(b("x"))).toBeUndefined();
+      await s.batch([put(b("x"), b("1"))]);
+      const got = s.getSync(b("x"));
+      expect(got?.constructor).toBe(Uint8Array);
+      expect(got).toEqual(b("1"));
+      got![0] = 0;
+      expect(s.getSync(b("x"))).toEqual(b("1"));
+      await s.batch([del(b("x"))]);
+      expect(s.getSync(b("x"))).toBeUndefined();
+      expect(() => s.getSync!("x" as unknown as Uint8Array)).toThrow(TypeError);
+    });
+
     it("applies a batch's operations in order", async () => {
       const s = await create();
       await s.batch([put(b("k1"), b("a")), del(b("k1")), del(b("k2")), put(b("k2"), b("b")), put(b("k2"), b("c"))]);
@@ -336,6 +351,7 @@ export function runStoreCompliance(name: string, harness: StoreHarness): void {
       expect(s.status).toBe("closed");
       await expectCode(s.get(b("a")), "STORE_UNAVAILABLE");
       await expectCode(s.getMany([b("a")]), "STORE_UNAVAILABLE");
+      if (s.getSync !== undefined) await expectCode(Promise.resolve().then(() => s.getSync!(b("a"))), "STORE_UNAVAILABLE");
       await expectCode(s.batch([put(b("b"), b("2"))]), "STORE_UNAVAILABLE");
       await expectCode(it.next(), "STORE_UNAVAILABLE");
       await s.close();

@@ -47,6 +47,10 @@ export class MemoryStore extends AbstractStore {
   }
 
   protected override async _get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this._getSync(key);
+  }
+
+  protected override _getSync(key: Uint8Array): Uint8Array | undefined {
     const entries = this.#entries;
     const i = lowerBound(entries, key);
     const e = entries[i];

@@ -8,8 +8,24 @@
 
 /** One operation of an atomic batch. */
 export type BatchOp =
-  | { readonly type: "put"; readonly key: Uint8Array; readonly value: Uint8Array }
+  | {
+      readonly type: "put";
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      /**
+       * Not stored: what a batch hook may want to know about this put without
+       * decoding the value (the evidence log takes the envelope as received
+       * from here). Stores ignore it.
+       */
+      readonly note?: BatchNote;
+    }
   | { readonly type: "del"; readonly key: Uint8Array };
+
+/** Side information on a put for batch hooks; see {@link BatchOp}. */
+export interface BatchNote {
+  /** An evidence log entry this put stands for, with its payload (`AppendInput` of the SDK). */
+  readonly evidence?: { readonly kind: "envelope-in"; readonly caseId: string; readonly messageId: string; readonly label: string; readonly payload: Uint8Array };
+}
 
 /** One key-value pair yielded by {@link Store.iterate}. Both are fresh `Uint8Array`s the caller may keep. */
 export interface StoreEntry {
@@ -73,6 +89,15 @@ export interface Store {
   open(): Promise<void>;
   /** The value at `key`, or `undefined` when there is none. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * The value at `key` without waiting for another thread: for hot paths
+   * that look up one small key per request (the intake's duplicate check),
+   * where a thread-pool round trip costs more than the read. LevelDB answers
+   * from its memtable, block cache and Bloom filters, and blocks the caller
+   * only for a block it must read from disk. Optional: callers fall back to
+   * `get` when a store lacks it.
+   */
+  getSync?(key: Uint8Array): Uint8Array | undefined;
   /** The values at `keys`, in the same order, `undefined` where missing; read from one snapshot. */
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /**

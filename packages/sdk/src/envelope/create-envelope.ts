@@ -18,7 +18,8 @@ import { newMessageId } from "../identifiers/index.js";
 import type { SignatureAlgorithm, Suite } from "../trust/signer-resolver.js";
 import { encryptBody } from "./body-encryption.js";
 import { encryptBodyGm } from "./gm-body-encryption.js";
-import { jwsSign, protectedFor, signingInput, sm2UserIdOf } from "./jws.js";
+import { sha256 } from "../evidence/hash.js";
+import { jwsSign, jwsSignWith, protectedFor, signingInput, sm2UserIdOf, type SignatureOffload } from "./jws.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType, messageTypeForBodyCase } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
 
@@ -53,6 +54,8 @@ export interface EnvelopeSigner {
 
 /** What to put in an envelope. */
 export interface CreateEnvelopeOptions {
+  /** Sign ES256 and EdDSA off the event loop (servers signing many at once, see `SignatureOffload`); default in line. */
+  readonly offload?: SignatureOffload;
   /** The body; the message type follows from the member set in it. */
   readonly body: Body | MessageInitShape<typeof BodySchema>;
   /** Must agree with the body when given. */
@@ -161,14 +164,16 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
     bodyDigest:
       suite === SUITE_GM_V1
         ? { algorithm: DigestAlgorithm.SM3, value: sm3(bodyBytes) }
-        : { algorithm: DigestAlgorithm.SHA256, value: createHash("sha256").update(bodyBytes).digest() },
+        : { algorithm: DigestAlgorithm.SHA256, value: sha256(bodyBytes) },
     suite,
     bodyEncoding,
   });
   const headerBytes = toBinary(HeaderSchema, header);
   const prot = protectedFor(options.signer.algorithm, options.signer.kid);
   const protectedBytes = prot.bytes;
-  const value = jwsSign(options.signer.algorithm, options.signer.privateKey, signingInput(prot.b64, headerBytes), sm2UserId === undefined ? {} : { sm2UserId });
+  const input = signingInput(prot.b64, headerBytes);
+  const sm2 = sm2UserId === undefined ? {} : { sm2UserId };
+  const value = options.offload !== undefined ? await jwsSignWith(options.offload, options.signer.algorithm, options.signer.privateKey, input, sm2) : jwsSign(options.signer.algorithm, options.signer.privateKey, input, sm2);
   const envelope = create(EnvelopeSchema, {
     header: headerBytes,
     body: bodyBytes,

@@ -69,6 +69,9 @@ export function decryptBodyGm(container: Uint8Array, privateKey: KeyObject | Uin
   }
   const parts = text.split(".");
   if (parts.length !== 5 || !parts.every((p) => B64URL.test(p))) return fail("not five base64url parts");
+  // Canonical base64url only: a last character whose unused low bits are set decodes to the same
+  // bytes, and a container must have exactly one spelling (no malleable copies of a body).
+  if (!parts.every((p) => Buffer.from(p, "base64url").toString("base64url") === p)) return fail("a part is not canonical base64url");
   const [protB64, ekB64, ivB64, ctB64, tagB64] = parts as [string, string, string, string, string];
   let header: unknown;
   try {

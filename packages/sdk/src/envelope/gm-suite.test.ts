@@ -134,6 +134,18 @@ describe("gm-v1 envelopes", () => {
       expect(() => decryptBodyGm(new TextEncoder().encode(bad), key(wujiang.signing))).toThrow(expect.objectContaining({ code: "ENVELOPE_DECRYPTION_FAILED" }));
   });
 
+  it("GM container: a part spelled in non-canonical base64url (unused low bits set) is refused", () => {
+    const box = encryptBodyGm(new TextEncoder().encode("正文"), pub(wujiang.signing));
+    const parts = new TextDecoder().decode(box).split(".");
+    const tag = parts[4]!; // 16 bytes: 22 characters, the last one carrying 4 unused bits
+    expect(tag.length % 4).toBe(2);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(tag.at(-1)!);
+    parts[4] = tag.slice(0, -1) + alphabet[last ^ 1];
+    expect(Buffer.from(parts[4], "base64url")).toEqual(Buffer.from(tag, "base64url")); // same bytes, other spelling
+    expect(() => decryptBodyGm(new TextEncoder().encode(parts.join(".")), key(wujiang.signing))).toThrow(expect.objectContaining({ code: "ENVELOPE_DECRYPTION_FAILED" }));
+  });
+
   it("rejects a signature made with another user ID, and refuses the empty user ID", async () => {
     const other = await createEnvelope({ body: statusBody, sender: WUJIANG, recipient: QINGPU, signer: signer(wujiang.signing, { sm2UserId: "ALICE123@YAHOO.COM" }), now: T0 });
     await expectCode(verifyEnvelope(other.bytes, opts(QINGPU)), "ENVELOPE_BAD_SIGNATURE");

@@ -8,6 +8,7 @@ export { receiptDigestOf, type EnvelopeParts } from "./receipt-digest.js";
 export { MemoryReplayGuard, type ReplayGuard, type ReplayVerdict } from "./replay-guard.js";
 export { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
 export { ENCRYPTED_MESSAGE_TYPES, MESSAGE_BODY_CASES, bodyCaseForMessageType, messageTypeForBodyCase, type BodyCase } from "./message-types.js";
-export { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, GM_SUITE_ALGORITHMS, JOSE_SUITE_ALGORITHMS, signingInput } from "./jws.js";
+export { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, GM_SUITE_ALGORITHMS, JOSE_SUITE_ALGORITHMS, signingInput, threadPoolSignatures, type SignatureOffload } from "./jws.js";
+export { startSignatureWorker, type SignatureWorker } from "./signature-worker.js";
 export { BODY_JWE_ALG, BODY_JWE_ENC, decryptBody, encryptBody } from "./body-encryption.js";
 export { BODY_GM_ALG, BODY_GM_ENC, decryptBodyGm, encryptBodyGm } from "./gm-body-encryption.js";

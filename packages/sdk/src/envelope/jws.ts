@@ -125,3 +125,55 @@ export function jwsVerify(
     return false;
   }
 }
+
+/**
+ * Where ES256 and EdDSA signatures are made and checked off the event loop
+ * (a server signing and verifying many at once): {@link threadPoolSignatures}
+ * (libuv's thread pool, one job per signature) or a
+ * {@link startSignatureWorker} (a worker thread, batched: far less work on
+ * the event loop per signature). SM2SM3 is always done in line.
+ */
+export interface SignatureOffload {
+  sign(algorithm: "ES256" | "EdDSA", key: KeyObject, input: Uint8Array): Promise<Uint8Array>;
+  /** False for any mismatch; never rejects for bad bytes. */
+  verify(algorithm: "ES256" | "EdDSA", key: KeyObject, input: Uint8Array, value: Uint8Array): Promise<boolean>;
+}
+
+/** Signatures on libuv's thread pool (node:crypto's callback form). */
+export const threadPoolSignatures: SignatureOffload = {
+  sign: (algorithm, key, input) =>
+    new Promise((resolve, reject) => {
+      const done = (err: Error | null, sig: Buffer) => (err === null ? resolve(sig) : reject(err));
+      if (algorithm === "ES256") cryptoSign("sha256", input, { key, dsaEncoding: "ieee-p1363" }, done);
+      else cryptoSign(null, input, key, done);
+    }),
+  verify: (algorithm, key, input, value) =>
+    new Promise((resolve) => {
+      const done = (err: Error | null, ok: boolean) => resolve(err === null && ok);
+      try {
+        if (algorithm === "ES256") cryptoVerify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, value, done);
+        else cryptoVerify(null, input, key, value, done);
+      } catch {
+        resolve(false);
+      }
+    }),
+};
+
+/** {@link jwsSign} through `offload` for ES256 and EdDSA; SM2SM3 in line. */
+export async function jwsSignWith(offload: SignatureOffload, algorithm: SignatureAlgorithm, key: KeyObject, input: Uint8Array, options: Sm2UserIdOption = {}): Promise<Uint8Array> {
+  if (algorithm !== "ES256" && algorithm !== "EdDSA") return jwsSign(algorithm, key, input, options);
+  return offload.sign(algorithm, key, input);
+}
+
+/** {@link jwsVerify} through `offload` for ES256 and EdDSA; SM2SM3 in line. False for any mismatch. */
+export async function jwsVerifyWith(
+  offload: SignatureOffload,
+  algorithm: SignatureAlgorithm,
+  key: KeyObject,
+  input: Uint8Array,
+  value: Uint8Array,
+  options: Sm2UserIdOption & { readonly sm2PublicKey?: Uint8Array | undefined } = {},
+): Promise<boolean> {
+  if ((algorithm !== "ES256" && algorithm !== "EdDSA") || value.length !== 64) return jwsVerify(algorithm, key, input, value, options);
+  return offload.verify(algorithm, key, input, value).catch(() => false);
+}

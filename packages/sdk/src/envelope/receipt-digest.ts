@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "../evidence/hash.js";
 
 /** The four byte strings of an envelope a receipt digest binds. */
 export interface EnvelopeParts {
@@ -15,12 +15,14 @@ export interface EnvelopeParts {
  * duplicate detection compares.
  */
 export function receiptDigestOf(envelope: EnvelopeParts): Uint8Array {
-  const h = createHash("sha256");
-  const len = Buffer.alloc(4);
-  for (const part of [envelope.header, envelope.body, envelope.signature?.protected ?? new Uint8Array(), envelope.signature?.value ?? new Uint8Array()]) {
-    len.writeUInt32BE(part.byteLength, 0);
-    h.update(len);
-    h.update(part);
+  const parts = [envelope.header, envelope.body, envelope.signature?.protected ?? new Uint8Array(), envelope.signature?.value ?? new Uint8Array()];
+  const input = new Uint8Array(16 + parts.reduce((n, p) => n + p.byteLength, 0));
+  const view = new DataView(input.buffer);
+  let at = 0;
+  for (const part of parts) {
+    view.setUint32(at, part.byteLength);
+    input.set(part, at + 4);
+    at += 4 + part.byteLength;
   }
-  return new Uint8Array(h.digest());
+  return sha256(input);
 }

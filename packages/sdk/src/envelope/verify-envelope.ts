@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual, type KeyObject } from "node:crypto";
+import { timingSafeEqual, type KeyObject } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { TongbanError } from "../errors/index.js";
@@ -18,7 +18,8 @@ import type { ResolvedSigner, SignatureAlgorithm, SignerResolver } from "../trus
 import { decryptBody } from "./body-encryption.js";
 import { PROTOCOL_V1, SUITE_GM_V1, SUITE_JOSE_V1, suiteOfAlgorithm } from "./create-envelope.js";
 import { decryptBodyGm } from "./gm-body-encryption.js";
-import { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, jwsVerify, signingInput, sm2UserIdOf } from "./jws.js";
+import { sha256 } from "../evidence/hash.js";
+import { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, jwsVerify, jwsVerifyWith, signingInput, sm2UserIdOf, type SignatureOffload } from "./jws.js";
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
@@ -60,6 +61,13 @@ export interface VerifyEnvelopeOptions {
    * certificate, not the message, fixes which one a given sender uses.
    */
   readonly algorithms?: ReadonlySet<SignatureAlgorithm>;
+  /**
+   * Check ES256 and EdDSA signatures off the event loop (a server verifying
+   * many envelopes at once): {@link threadPoolSignatures} or a
+   * {@link startSignatureWorker}. Slower for one envelope at a time.
+   * Default: in line.
+   */
+  readonly offload?: SignatureOffload;
 }
 
 /** A verified envelope. */
@@ -121,7 +129,9 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   }
 
   // 4. signature over the exact header bytes
-  if (!jwsVerify(alg, signer.publicKey, signingInput(prot.b64, envelope.header), sig.value, { sm2UserId, sm2PublicKey: signer.sm2PublicKey })) {
+  const signed = signingInput(prot.b64, envelope.header);
+  const jwsOptions = { sm2UserId, sm2PublicKey: signer.sm2PublicKey };
+  if (!(options.offload !== undefined ? await jwsVerifyWith(options.offload, alg, signer.publicKey, signed, sig.value, jwsOptions) : jwsVerify(alg, signer.publicKey, signed, sig.value, jwsOptions))) {
     throw new TongbanError("ENVELOPE_BAD_SIGNATURE", "the signature does not verify over the header", { details: { kid: prot.kid } });
   }
 
@@ -169,7 +179,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
     throw new TongbanError("ENVELOPE_EXPIRED", "the envelope has expired", { details: { expiresAt: new Date(expiresAt).toISOString() } });
   }
   // 9. body digest
-  const digest = header.suite === SUITE_GM_V1 ? sm3(envelope.body) : createHash("sha256").update(envelope.body).digest();
+  const digest = header.suite === SUITE_GM_V1 ? sm3(envelope.body) : sha256(envelope.body);
   const bound = header.bodyDigest!.value;
   if (bound.byteLength !== digest.byteLength || !timingSafeEqual(bound, digest)) {
     throw new TongbanError("ENVELOPE_BODY_DIGEST_MISMATCH", "the body does not match the signed digest");

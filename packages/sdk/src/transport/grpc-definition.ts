@@ -14,9 +14,63 @@ export function toMessage<D extends DescMessage>(schema: D, value: MessageInitSh
   return isMessage(value, schema) ? value : create(schema, value as MessageInitShape<D>);
 }
 
+/** Messages whose exact protobuf encoding is known: decoded requests, and answers built from bytes already encoded. */
+const wireBytes = new WeakMap<object, Uint8Array>();
+
+/**
+ * Records `bytes` as the encoding of `message`: the transport sends these
+ * bytes instead of encoding the message again (e.g. a receipt stored as
+ * bytes and answered to a duplicate). The caller vouches they encode it.
+ */
+export function rememberWireBytes<T extends object>(message: T, bytes: Uint8Array): T {
+  wireBytes.set(message, bytes);
+  return message;
+}
+
+/** The bytes a message was decoded from (a request the server received), or given with {@link rememberWireBytes}. */
+export function wireBytesOf(message: object): Uint8Array | undefined {
+  return wireBytes.get(message);
+}
+
+/**
+ * The encoding of a message that holds one message field `field` (e.g. a
+ * `DeliverResponse` with its receipt) from that field's encoding, without
+ * encoding it again: tag, length, bytes.
+ */
+export function encodeSingleMessageField(field: number, bytes: Uint8Array): Uint8Array {
+  const head: number[] = [(field << 3) | 2];
+  for (let n = bytes.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      head.push(n);
+      break;
+    }
+    head.push((n & 0x7f) | 0x80);
+  }
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head, 0);
+  out.set(bytes, head.length);
+  return out;
+}
+
+/**
+ * The encoding of field `field` (a length-delimited field) when `bytes` is
+ * exactly that one field and nothing else; undefined otherwise.
+ */
+export function singleFieldOf(field: number, bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes[0] !== ((field << 3) | 2)) return undefined;
+  let len = 0;
+  let i = 1;
+  for (let shift = 0; i < bytes.length && shift < 35; i++, shift += 7) {
+    len += (bytes[i]! & 0x7f) * 2 ** shift;
+    if ((bytes[i]! & 0x80) === 0) break;
+  }
+  i++;
+  return i + len === bytes.length ? bytes.subarray(i) : undefined;
+}
+
 function serializer<D extends DescMessage>(schema: D): (value: MessageShape<D>) => Buffer {
   return (value) => {
-    const bytes = toBinary(schema, value);
+    const bytes = wireBytes.get(value) ?? toBinary(schema, value);
     // Wrap, don't copy: large material chunks pass through here.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
@@ -41,7 +95,9 @@ function requestDecoder<D extends DescMessage>(schema: D): (bytes: Buffer) => Me
   const decode = deserializer(schema);
   return (bytes) => {
     try {
-      return decode(bytes);
+      const message = decode(bytes);
+      wireBytes.set(message, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return message;
     } catch (err) {
       return { [MALFORMED]: `the request is not a valid ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}` } as unknown as MessageShape<D>;
     }

@@ -87,6 +87,33 @@ describe("grpc transport over mutual TLS", () => {
     expect(nodeIdFromCertificate(peer?.certificate ?? new Uint8Array())).toBe(WUJIANG);
   });
 
+  it("reads the client certificate once per TLS 1.3 connection, not once per call", async () => {
+    const { TLSSocket } = await import("node:tls");
+    const { vi } = await import("vitest");
+    const spy = vi.spyOn(TLSSocket.prototype, "getPeerCertificate");
+    const c = client(server.port);
+    try {
+      for (let i = 0; i < 5; i++) expect((await c.getNodeInfo({})).nodeId).toBe(QINGPU);
+      // the server side read it once (the client checks the server's certificate once too)
+      const serverSide = spy.mock.contexts.filter((socket) => (socket as { server?: unknown }).server !== undefined);
+      expect(serverSide.length).toBe(1);
+    } finally {
+      c.close();
+      spy.mockRestore();
+    }
+    const last = seen.slice(-5);
+    expect(last.every((p) => p.nodeId === WUJIANG && p.certificate !== undefined)).toBe(true);
+    // each call still has its own address view; a new connection reads its own certificate
+    const again = client(server.port);
+    try {
+      await again.getNodeInfo({});
+    } finally {
+      again.close();
+    }
+    expect(seen.at(-1)?.address).not.toBe(last[0]?.address);
+    expect(seen.at(-1)?.nodeId).toBe(WUJIANG);
+  });
+
   it("refuses a client without a certificate", async () => {
     const before = calls;
     const c = client(server.port, { ca: pki.ca, expectedNodeId: QINGPU });
