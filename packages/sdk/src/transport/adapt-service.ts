@@ -158,33 +158,46 @@ interface Scope {
 }
 
 function openScope(call: SurfaceCall, method: DescMethod): Scope {
-  const controller = new AbortController();
   const deadline = toDate(call.getDeadline());
+  // The abort signal is made when a handler first looks at it: most unary
+  // handlers never do, and a controller, a deadline timer and a
+  // "cancelled" listener per call are a measurable part of a busy intake.
+  let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
-  // grpc-js answers DEADLINE_EXCEEDED itself but does not always tell the
-  // handler; our own timer makes ctx.signal fire either way.
-  if (deadline !== undefined) {
-    timer = setTimeout(
-      () => controller.abort(new TongbanError("TRANSPORT_DEADLINE_EXCEEDED", "deadline exceeded")),
-      Math.max(0, deadline.getTime() - Date.now()),
-    );
-    timer.unref();
-  }
-  const onCancel = (): void => controller.abort(new TongbanError("TRANSPORT_CANCELLED", "call cancelled"));
-  call.on("cancelled", onCancel);
-  if (call.cancelled) onCancel();
+  const onCancel = (): void => controller?.abort(new TongbanError("TRANSPORT_CANCELLED", "call cancelled"));
+  const signal = (): AbortSignal => {
+    if (controller !== undefined) return controller.signal;
+    controller = new AbortController();
+    // grpc-js answers DEADLINE_EXCEEDED itself but does not always tell the
+    // handler; our own timer makes ctx.signal fire either way.
+    if (deadline !== undefined) {
+      timer = setTimeout(
+        () => controller!.abort(new TongbanError("TRANSPORT_DEADLINE_EXCEEDED", "deadline exceeded")),
+        Math.max(0, deadline.getTime() - Date.now()),
+      );
+      timer.unref();
+    }
+    call.on("cancelled", onCancel);
+    if (call.cancelled) onCancel();
+    return controller.signal;
+  };
+  let headers: RequestHeaders | undefined;
   const ctx: HandlerContext = {
     method,
     peer: peerOf(call),
-    metadata: headersOf(call.metadata),
-    signal: controller.signal,
+    get metadata() {
+      return (headers ??= headersOf(call.metadata));
+    },
+    get signal() {
+      return signal();
+    },
     deadline,
   };
   return {
     ctx,
     close: () => {
       if (timer !== undefined) clearTimeout(timer);
-      call.off("cancelled", onCancel);
+      if (controller !== undefined) call.off("cancelled", onCancel);
     },
   };
 }
