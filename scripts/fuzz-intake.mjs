@@ -39,7 +39,9 @@ export async function runFuzz(options = {}) {
   const random = prng(seed);
   const int = (n) => Math.floor(random() * n);
   const dir = mkdtempSync(join(tmpdir(), "tongban-fuzz-"));
-  const fed = await startLocalFederation({ dir, tablesDir: join(root, "examples", "mapping"), nodes: [{ nodeId: QINGPU }, { nodeId: WUJIANG }] });
+  // One partner sending as fast as it can: the per-partner rate limiter (tested on its own) would
+  // refuse most inputs before they reach the checks this fuzzes, so its limits are raised here.
+  const fed = await startLocalFederation({ dir, tablesDir: join(root, "examples", "mapping"), nodes: [{ nodeId: QINGPU }, { nodeId: WUJIANG }], limits: { perPartnerRate: 1_000_000, perPartnerBurst: 1_000_000, perPartnerInFlight: 1_024 } });
   const q = fed.node(QINGPU);
   const signer = { kid: q.certificates.signing.kid, privateKey: createPrivateKey(q.certificates.signing.privateKeyPem), algorithm: "ES256" };
   const fresh = async () =>
@@ -125,7 +127,13 @@ export async function runFuzz(options = {}) {
         // Valid traffic continues: a freshly signed envelope must be receipted.
         nextValid = nextValid.then(async () => {
           validSent++;
-          const r = await send(wrap(await fresh()));
+          // As a sender's outbox does: an envelope refused for load (RESOURCE_EXHAUSTED) is sent again, the same bytes.
+          const request = wrap(await fresh());
+          let r = await send(request);
+          for (let attempt = 1; !r.ok && r.status === grpc.status.RESOURCE_EXHAUSTED && attempt < 20; attempt++) {
+            await new Promise((res) => setTimeout(res, 50 * attempt));
+            r = await send(request);
+          }
           if (r.ok) validOk++;
         });
       }

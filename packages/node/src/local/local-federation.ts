@@ -32,6 +32,8 @@ export interface LocalFederationOptions {
   readonly logDestination?: DestinationStream;
   /** Retry policy of every node (tests use short schedules). */
   readonly retry?: Partial<RetryPolicy>;
+  /** Limits of every node (e.g. a fuzzer raises the per-partner rate so its inputs reach the checks). */
+  readonly limits?: Partial<NodeConfig["limits"]>;
   readonly compose?: ComposeOptions;
   /** The federation's seal CA certificates (PEM file) every node trusts for sealed results. */
   readonly sealCaFile?: string;
@@ -134,6 +136,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         ...c,
         log: { level: options.logLevel ?? "silent" },
         retry: { ...c.retry, policy: { ...c.retry.policy, ...options.retry } },
+        limits: { ...c.limits, ...options.limits },
         trust: {
           ...c.trust,
           ...(options.sealCaFile === undefined ? {} : { sealCa: options.sealCaFile }),
