@@ -75,10 +75,11 @@ export function startSignatureWorker(options: { readonly threads?: number } = {}
   const threads = Math.max(1, Math.floor(options.threads ?? 2));
   interface Lane {
     worker: Worker | undefined;
-    keyIds: WeakMap<KeyObject, number>;
+    /** Keys this lane's worker has been sent. */
+    sent: WeakSet<KeyObject>;
     inFlight: Pending[][];
   }
-  const lanes: Lane[] = Array.from({ length: threads }, () => ({ worker: undefined, keyIds: new WeakMap(), inFlight: [] }));
+  const lanes: Lane[] = Array.from({ length: threads }, () => ({ worker: undefined, sent: new WeakSet(), inFlight: [] }));
   // Key ids are shared by all lanes; each lane remembers which keys its worker has.
   const keyIds = new WeakMap<KeyObject, number>();
   let nextKey = 1;
@@ -92,7 +93,7 @@ export function startSignatureWorker(options: { readonly threads?: number } = {}
   const failLane = (lane: Lane, err: unknown) => {
     for (const batch of lane.inFlight.splice(0)) for (const p of batch) p.reject(err);
     lane.worker = undefined;
-    lane.keyIds = new WeakMap();
+    lane.sent = new WeakSet();
     if (!closed && queue.length > 0 && !scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -124,8 +125,8 @@ export function startSignatureWorker(options: { readonly threads?: number } = {}
     lane.worker ??= start(lane);
     const fresh: [number, KeyObject][] = [];
     for (const b of part) {
-      if (lane.keyIds.get(b.key) === undefined) {
-        lane.keyIds.set(b.key, b.job.k);
+      if (!lane.sent.has(b.key)) {
+        lane.sent.add(b.key);
         fresh.push([b.job.k, b.key]);
       }
     }

@@ -209,9 +209,9 @@ const peerBySession = new WeakMap<object, Omit<PeerInfo, "address">>();
  * The HTTP/2 session and TLS socket under a grpc-js call, reached through
  * grpc-js internals (`call.call[.nextCall…].stream.session`); undefined when
  * their layout differs, and then every call takes the slow path
- * (a test in transport.test.ts notices).
+ * (grpc-transport.test.ts notices: it counts the certificate reads).
  */
-export function sessionOf(call: object): { session: object; socket: TLSSocket } | undefined {
+function sessionOf(call: object): { session: object; socket: TLSSocket } | undefined {
   let c: unknown = (call as { call?: unknown }).call;
   for (let i = 0; i < 6 && c !== null && typeof c === "object"; i++) {
     const session = (c as { stream?: { session?: { socket?: unknown } } }).stream?.session;
