@@ -29,7 +29,7 @@ import { startConsole, type ConsoleHandle } from "./console/console-server.js";
 import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
 import { EvidenceLog } from "./evidence/evidence-log.js";
-import { CaseDesk, materialsBefore } from "./handlers/case-desk.js";
+import { CaseDesk, materialsBefore, type CaseDeskDeps } from "./handlers/case-desk.js";
 import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
 import { JointDesk, isJointBody } from "./handlers/joint.js";
@@ -287,8 +287,9 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
     { maxInFlight: config.limits.maxInFlight },
   );
-  joint = new JointDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock });
-  desk = new CaseDesk({ nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock });
+  const deskParts: CaseDeskDeps = { nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock };
+  joint = new JointDesk(deskParts);
+  desk = new CaseDesk(deskParts);
 
   /** Raises `deadline.yellow` / `deadline.red` once per level change for open cases with a running clock. */
   const checkDeadlines = async (): Promise<NodeEvent[]> => {

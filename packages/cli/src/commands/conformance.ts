@@ -2,9 +2,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { createFederationClient, issueNodeCertificates, type NodeCertificates } from "@tongban/sdk";
+import { issueNodeCertificates, type NodeCertificates } from "@tongban/sdk";
 import { html, junit, summary, type RunReport } from "../conformance/report.js";
-import { ManagedNode } from "../conformance/managed-node.js";
+import { ManagedNode, answersNodeInfo } from "../conformance/managed-node.js";
 import { startPartnerServer, type PartnerIdentity, type RunContext } from "../conformance/runner.js";
 import { defaultCasesDir, loadCases, runSuite } from "../conformance/suite.js";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
@@ -118,18 +118,10 @@ async function run(opts: RunOptions, out: Output, ctx: CommandContext): Promise<
   const knownFailing = opts.knownFailing === undefined ? [] : (await readFile(opts.knownFailing, "utf8")).split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
   let node: ManagedNode | undefined;
   if (opts.nodeCommand !== undefined) {
-    const cert = partners.a.certificates;
     node = new ManagedNode({
       command: opts.nodeCommand,
       federation: opts.target,
-      ready: async () => {
-        const client = createFederationClient({ address: opts.target, nodeId: opts.nodeId, ca: target.ca.certificatePem, cert: cert.tls.certificatePem, key: cert.tls.privateKeyPem, timeoutMs: 1_000 });
-        try {
-          return (await client.getNodeInfo({})).nodeId === opts.nodeId;
-        } finally {
-          client.close();
-        }
-      },
+      ready: answersNodeInfo({ address: opts.target, nodeId: opts.nodeId, ca: target.ca.certificatePem }, partners.a.certificates.tls),
     });
     out.note(`starting the node under test: ${opts.nodeCommand}`);
     try {

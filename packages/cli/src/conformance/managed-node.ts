@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { TongbanError } from "@tongban/sdk";
+import { TongbanError, createFederationClient } from "@tongban/sdk";
 
 /** Options of {@link ManagedNode}. */
 export interface ManagedNodeOptions {
@@ -118,3 +118,16 @@ function portOpen(address: string): Promise<boolean> {
     s.once("error", () => resolve(false));
   });
 }
+
+/** A `ready` check for {@link ManagedNode}: GetNodeInfo over mutual TLS with a partner's TLS identity answers with the node's id. */
+export function answersNodeInfo(target: { readonly address: string; readonly nodeId: string; readonly ca: string }, tls: { readonly certificatePem: string; readonly privateKeyPem: string }): () => Promise<boolean> {
+  return async () => {
+    const client = createFederationClient({ address: target.address, nodeId: target.nodeId, ca: target.ca, cert: tls.certificatePem, key: tls.privateKeyPem, timeoutMs: 1_000 });
+    try {
+      return (await client.getNodeInfo({})).nodeId === target.nodeId;
+    } finally {
+      client.close();
+    }
+  };
+}
+

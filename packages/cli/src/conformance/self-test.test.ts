@@ -15,7 +15,7 @@ import { TongbanError, createFederationRoot, type FederationRoot } from "@tongba
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 import type { ConformanceCase } from "./case-schema.js";
-import { ManagedNode } from "./managed-node.js";
+import { ManagedNode, answersNodeInfo } from "./managed-node.js";
 import { startPartnerServer, type PartnerIdentity, type RunContext, type Target } from "./runner.js";
 import { defaultCasesDir, loadCases, runSuite } from "./suite.js";
 
@@ -168,15 +168,7 @@ describe("conformance self-test", () => {
     const managed = new ManagedNode({
       command: `'${process.execPath}' '${fixture}' --config '${join(nodeDir, "node.yaml")}'`,
       federation,
-      ready: async () => {
-        const { createFederationClient } = await import("@tongban/sdk");
-        const client = createFederationClient({ address: federation, nodeId: NODE, ca: root.certificatePem, cert: partnerA.certificates.tls.certificatePem, key: partnerA.certificates.tls.privateKeyPem, timeoutMs: 1_000 });
-        try {
-          return (await client.getNodeInfo({})).nodeId === NODE;
-        } finally {
-          client.close();
-        }
-      },
+      ready: answersNodeInfo({ address: federation, nodeId: NODE, ca: root.certificatePem }, partnerA.certificates.tls),
     });
     await managed.start();
     try {

@@ -39,6 +39,7 @@ import type { BatchOp, Store } from "../store/types.js";
 import type { TimelineStep } from "./case-effects.js";
 import type { EventLog, NodeEvent } from "./events.js";
 import type { MaterialStore } from "./materials.js";
+import type { CaseDeskDeps } from "./case-desk.js";
 import { outboundMessage } from "./outbound.js";
 
 /** A shared material of a joint case. */
@@ -90,21 +91,8 @@ export interface JointRecord {
   readonly createdAt: string;
 }
 
-/** What the joint desk is built from (the case desk's parts). */
-export interface JointDeskDeps {
-  readonly nodeId: string;
-  readonly store: Store;
-  readonly committer: GroupCommitter;
-  readonly outbox: Outbox;
-  readonly serializer: KeyedSerializer;
-  readonly signer: EnvelopeSigner;
-  readonly encryptionKeyOf: (nodeId: string) => KeyObject | undefined;
-  readonly registry: () => MappingRegistry | undefined;
-  readonly materials: MaterialStore;
-  readonly events: EventLog;
-  readonly calendar?: Calendar | undefined;
-  readonly now?: () => Date;
-}
+/** What the joint desk is built from: the case desk's parts. */
+export type JointDeskDeps = CaseDeskDeps;
 
 /** A lead's request to open a joint case. */
 export interface SubmitJointInput {

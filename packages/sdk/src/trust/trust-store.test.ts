@@ -243,6 +243,16 @@ describe("TrustStore.verifyPeerCertificate", () => {
     expect(codeOf(() => store.verifyPeerCertificate(bj.tls.certificatePem, at(2)))).toBe("TRUST_CERT_REVOKED");
     expect(codeOf(() => store.verifyPeerCertificate("not a certificate", at(2)))).toBe("TRUST_CERT_INVALID");
   });
+
+  it("gives the same array the same answer each call, and never the cached one once its bytes changed", () => {
+    const store = new TrustStore({ anchor: root.certificatePem });
+    const cert = new Uint8Array(Buffer.from(sh.tls.certificatePem.replace(/-----[^-]+-----|\s/g, ""), "base64"));
+    expect(store.verifyPeerCertificate(cert, at(1))).toBe("cn.310000.sh-gov");
+    expect(store.verifyPeerCertificate(cert, at(1))).toBe("cn.310000.sh-gov");
+    // the same array object, reused for other bytes (here: a forged copy, its signature spoiled)
+    cert[cert.length - 3] = cert[cert.length - 3]! ^ 0x01;
+    expect(codeOf(() => store.verifyPeerCertificate(cert, at(1)))).toMatch(/^TRUST_/);
+  });
 });
 
 describe("TrustStore anchor", () => {

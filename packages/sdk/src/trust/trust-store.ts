@@ -71,6 +71,7 @@ export class TrustStore implements SignerResolver {
   readonly #byKid = new Map<string, CertificateRecord>();
   readonly #casBySubject = new Map<string, CertificateRecord[]>();
   readonly #peers = new Map<string, CertificateRecord>();
+  readonly #kidOfPeerBytes = new WeakMap<Uint8Array, { readonly kid: string; readonly der: Buffer }>();
   // One map per purpose, keyed by kid: no key string is built per call.
   readonly #cache: Record<CertificatePurpose, Map<string, CacheEntry>> = { signing: new Map(), tls: new Map() };
   #revocation: RevocationData | undefined;
@@ -218,7 +219,14 @@ export class TrustStore implements SignerResolver {
       // What a peer sends is data, not a programming mistake.
       throw new TongbanError("TRUST_CERT_INVALID", "the peer certificate cannot be parsed", { cause: err });
     }
-    const kid = createHash("sha256").update(der).digest("base64url");
+    // A connection's certificate arrives as the same array on every call (the transport reads it
+    // once per connection): hash it once; a byte comparison guards against an array reused for other bytes.
+    const known = certificate instanceof Uint8Array ? this.#kidOfPeerBytes.get(certificate) : undefined;
+    let kid = known !== undefined && Buffer.compare(known.der, der) === 0 ? known.kid : undefined;
+    if (kid === undefined) {
+      kid = createHash("sha256").update(der).digest("base64url");
+      if (certificate instanceof Uint8Array) this.#kidOfPeerBytes.set(certificate, { kid, der: Buffer.from(der) });
+    }
     let record = this.#byKid.get(kid) ?? this.#peers.get(kid);
     if (record === undefined) {
       record = parseCertificate(der);
