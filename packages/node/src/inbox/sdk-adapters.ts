@@ -32,14 +32,20 @@ export function verifierFor(identity: NodeIdentity, resolver: SignerResolver, op
 export function receiptSignerFor(identity: NodeIdentity, options: { readonly offload?: SignatureOffload } = {}): ReceiptSigner {
   return async (m, receivedAt) => {
     const made = await createEnvelope({
+      // The Body message itself (no create() reflection: one is made per message received).
       body: {
+        $typeName: "tongban.v1.Body",
         kind: {
           case: "technicalReceipt",
           value: {
+            $typeName: "tongban.v1.TechnicalReceipt",
             receivedMessageId: m.header.messageId,
             receivedDigest: m.receiptDigest,
             receivedAt: timestampFromDate(receivedAt),
             status: ReceiptStatus.ACCEPTED,
+            errorCode: "",
+            errorMessage: "",
+            duplicate: false,
             receivedFrom: m.header.sender,
           },
         },

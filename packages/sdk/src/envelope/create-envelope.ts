@@ -1,12 +1,10 @@
 import { createHash, type KeyObject } from "node:crypto";
-import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   BodyEncoding,
   BodySchema,
   DigestAlgorithm,
-  EnvelopeSchema,
-  HeaderSchema,
   MessageType,
   type Body,
   type Envelope,
@@ -22,6 +20,7 @@ import { sha256 } from "../evidence/hash.js";
 import { jwsSign, jwsSignWith, protectedFor, signingInput, sm2UserIdOf, type SignatureOffload } from "./jws.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType, messageTypeForBodyCase } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
+import { encodeBody, encodeEnvelope, encodeHeader } from "./wire-encode.js";
 
 /** The protocol identifier of this version. */
 export const PROTOCOL_V1 = "tongban/1";
@@ -130,7 +129,7 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
     throw new TypeError(`suite ${options.suite} does not match the signer's algorithm ${options.signer.algorithm} (${suite})`);
   }
   const sm2UserId = options.signer.algorithm === "SM2SM3" ? sm2UserIdOf(options.signer.sm2UserId) : undefined;
-  const clear = toBinary(BodySchema, body);
+  const clear = encodeBody(body);
   const encryptTo = options.encryptTo;
   let bodyBytes: Uint8Array = clear;
   let bodyEncoding = BodyEncoding.PROTOBUF;
@@ -148,7 +147,9 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
   const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!(ttl > 0)) throw new TypeError("ttlSeconds must be positive");
   const messageId = options.messageId ?? newMessageId(new Date(nowMs));
-  const header = create(HeaderSchema, {
+  // Built as the message object itself (what create() would make, without its reflection).
+  const header: Header = {
+    $typeName: "tongban.v1.Header",
     protocol: PROTOCOL_V1,
     messageId,
     type,
@@ -163,29 +164,34 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
     expiresAt: timestampFromMs(nowMs + ttl * 1000),
     bodyDigest:
       suite === SUITE_GM_V1
-        ? { algorithm: DigestAlgorithm.SM3, value: sm3(bodyBytes) }
-        : { algorithm: DigestAlgorithm.SHA256, value: sha256(bodyBytes) },
+        ? { $typeName: "tongban.v1.Digest", algorithm: DigestAlgorithm.SM3, value: sm3(bodyBytes) }
+        : { $typeName: "tongban.v1.Digest", algorithm: DigestAlgorithm.SHA256, value: sha256(bodyBytes) },
     suite,
     bodyEncoding,
-  });
-  const headerBytes = toBinary(HeaderSchema, header);
+  };
+  const headerBytes = encodeHeader(header);
   const prot = protectedFor(options.signer.algorithm, options.signer.kid);
   const protectedBytes = prot.bytes;
   const input = signingInput(prot.b64, headerBytes);
   const sm2 = sm2UserId === undefined ? {} : { sm2UserId };
   const value = options.offload !== undefined ? await jwsSignWith(options.offload, options.signer.algorithm, options.signer.privateKey, input, sm2) : jwsSign(options.signer.algorithm, options.signer.privateKey, input, sm2);
-  const envelope = create(EnvelopeSchema, {
+  const envelope: Envelope = {
+    $typeName: "tongban.v1.Envelope",
     header: headerBytes,
     body: bodyBytes,
-    signature: { protected: protectedBytes, value, certificates: [...(options.signer.certificates ?? [])] },
-  });
+    signature: { $typeName: "tongban.v1.Signature", protected: protectedBytes, value, certificates: [...(options.signer.certificates ?? [])] },
+  };
+  let receiptDigest: Uint8Array | undefined;
   return {
     envelope,
-    bytes: toBinary(EnvelopeSchema, envelope),
+    bytes: encodeEnvelope(envelope),
     header,
     headerBytes,
     messageId,
-    receiptDigest: receiptDigestOf({ header: headerBytes, body: bodyBytes, signature: { protected: protectedBytes, value } }),
+    // Computed when asked for: a receipt's own receipt digest is rarely needed.
+    get receiptDigest() {
+      return (receiptDigest ??= receiptDigestOf({ header: headerBytes, body: bodyBytes, signature: { protected: protectedBytes, value } }));
+    },
   };
 }
 

@@ -6,8 +6,6 @@ import {
   BodyEncoding,
   BodySchema,
   DigestAlgorithm,
-  EnvelopeSchema,
-  HeaderSchema,
   MessageType,
   type Body,
   type Envelope,
@@ -23,6 +21,7 @@ import { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, jwsVerify, jwsVerifyWith, signi
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
+import { decodeEnvelope, decodeHeader } from "./wire-decode.js";
 import type { ReplayGuard } from "./replay-guard.js";
 
 /** Default tolerance for a sender's clock running ahead of ours. */
@@ -101,7 +100,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   if (input instanceof Uint8Array) {
     if (input.byteLength > limits.maxEnvelopeBytes) tooLarge("envelope", input.byteLength, limits.maxEnvelopeBytes);
     try {
-      envelope = fromBinary(EnvelopeSchema, input);
+      envelope = decodeEnvelope(input);
     } catch (err) {
       throw new TongbanError("ENVELOPE_MALFORMED", "the envelope is not a valid tongban.v1.Envelope", { cause: err });
     }
@@ -138,7 +137,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   // 5. header
   let header: Header;
   try {
-    header = fromBinary(HeaderSchema, envelope.header);
+    header = decodeHeader(envelope.header);
   } catch (err) {
     throw new TongbanError("ENVELOPE_MALFORMED", "the signed header is not a valid tongban.v1.Header", { cause: err });
   }

@@ -1,5 +1,6 @@
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { decodeEnvelopeHolder } from "../envelope/wire-decode.js";
 
 /** The gRPC path of a method, e.g. `/tongban.v1.FederationService/Deliver`. */
 export function grpcPath(method: DescMethod): string {
@@ -77,9 +78,17 @@ function serializer<D extends DescMessage>(schema: D): (value: MessageShape<D>) 
 }
 
 function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => MessageShape<D> {
+  // A message that only carries an envelope (DeliverRequest, DeliverResponse:
+  // one of each per delivery) is read directly; see envelope/wire-decode.ts.
+  const only = schema.fields.length === 1 ? schema.fields[0]! : undefined;
+  const holder = only?.fieldKind === "message" && only.message.typeName === "tongban.v1.Envelope" ? only : undefined;
   // A plain Uint8Array view (no copy), so `bytes` fields come out as
   // Uint8Array rather than Buffer, the same as every other protobuf-es path.
-  return (bytes) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return (bytes) => {
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const direct = holder === undefined ? undefined : decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view);
+    return (direct as MessageShape<D> | undefined) ?? fromBinary(schema, view);
+  };
 }
 
 /** Marks a request the server could not decode (see {@link malformedRequestOf}). */
