@@ -30,6 +30,8 @@ export type EffectHandler = (message: AcceptedMessage, store: Store) => Promise<
 export interface SignedReceipt {
   readonly envelope: Envelope;
   readonly bytes: Uint8Array;
+  /** The receipt's own message id, when the signer knows it (spares the evidence log reading it back from the bytes). */
+  readonly messageId?: string;
 }
 
 /** Signs the technical receipt for a message (a TECHNICAL_RECEIPT envelope to its sender). */
@@ -246,7 +248,12 @@ export class Intake {
           ? {}
           : { note: { evidence: { kind: "envelope-in" as const, caseId, messageId, label: `from ${sender}`, payload: wireBytesOf(m.envelope) ?? toBinary(EnvelopeSchema, m.envelope) } } }),
       },
-      { type: "put", key: receiptKey, value: receipt.bytes },
+      {
+        type: "put",
+        key: receiptKey,
+        value: receipt.bytes,
+        ...(receipt.messageId === undefined ? {} : { note: { evidence: { kind: "receipt-out" as const, caseId, messageId: receipt.messageId, label: `to ${sender} for ${messageId}`, payload: receipt.bytes } } }),
+      },
     );
     // Durable before anyone hears "received": the receipt leaves only after this resolves.
     await this.#commit(m, ops);

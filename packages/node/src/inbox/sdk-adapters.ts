@@ -58,6 +58,6 @@ export function receiptSignerFor(identity: NodeIdentity, options: { readonly off
       now: receivedAt,
       ...(options.offload === undefined ? {} : { offload: options.offload }),
     });
-    return { envelope: made.envelope, bytes: made.bytes };
+    return { envelope: made.envelope, bytes: made.bytes, messageId: made.messageId };
   };
 }

@@ -21,10 +21,11 @@ import {
   type CaseBundle,
   type PlatformClient,
 } from "@tongban/sdk";
-import { CaseState, DecisionOutcome, DeliveryMethod } from "@tongban/sdk/gen";
+import { CaseState, DecisionOutcome, DeliveryMethod, EnvelopeSchema, HeaderSchema, MessageType } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, exportCaseBundle, prunePayloads } from "../evidence/audit.js";
-import { evidenceTree } from "../evidence/evidence-log.js";
+import { decodeEntry, evidenceTree } from "../evidence/evidence-log.js";
+import { fromBinary } from "@bufbuild/protobuf";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore } from "../store/level-store.js";
 import { until, uploadMaterials } from "./e2e-helpers.js";
@@ -91,6 +92,18 @@ describe("the evidence log in the node", () => {
     const bad = await verifyCaseBundle(JSON.stringify(tampered), { trust: fed.root.certificatePem });
     expect(bad.ok).toBe(false);
     expect(bad.steps.some((s) => !s.ok && s.step === "payload")).toBe(true);
+  });
+
+  it("logs each receipt the node gives with the receipt's own ids, the message it answers and its exact bytes", () => {
+    const receipts = bundle.entries.map((e) => ({ entry: decodeEntry(Buffer.from(e.entry, "base64url")), payload: e.payload })).filter((e) => e.entry.kind === "receipt-out");
+    expect(receipts.length).toBeGreaterThanOrEqual(2); // the decision and the result from 吴江
+    for (const { entry, payload } of receipts) {
+      const bytes = Buffer.from(payload!, "base64url");
+      const header = fromBinary(HeaderSchema, fromBinary(EnvelopeSchema, bytes).header);
+      expect(header.type).toBe(MessageType.TECHNICAL_RECEIPT);
+      expect({ caseId: entry.caseId, messageId: entry.messageId }).toEqual({ caseId: header.caseId, messageId: header.messageId });
+      expect(entry.label).toBe(`to ${WUJIANG} for ${header.correlationId}`);
+    }
   });
 
   it("an idle log is not checkpointed again and again for its own witnessing traffic", async () => {

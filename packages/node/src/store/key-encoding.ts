@@ -42,6 +42,19 @@ export const stringPart: KeyPart<string> = Object.freeze({
   kind: "string",
   encode(value: string, out: Uint8Array[]): void {
     if (typeof value !== "string") throw new TypeError("a string key part must be a string");
+    // Most key parts (node ids, message ids, case ids) are printable ASCII: one array, bytes and terminator.
+    const n = value.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 0x02 || c > 0x7f) break;
+    }
+    if (i === n) {
+      const b = new Uint8Array(n + 1);
+      for (let j = 0; j < n; j++) b[j] = value.charCodeAt(j);
+      out.push(b);
+      return;
+    }
     if (LONE_SURROGATE.test(value)) throw new TypeError("a string key part must not contain lone surrogates");
     const bytes = utf8.encode(value);
     let from = 0;

@@ -12,7 +12,7 @@ const utf8 = new TextEncoder();
 const cmpStr = (a: string, b: string) => compareBytes(utf8.encode(a), utf8.encode(b));
 const sign = (n: number) => (n > 0 ? 1 : n < 0 ? -1 : 0);
 // Strings rich in the bytes the encoding must escape or that sort at the edges.
-const idString = fc.oneof(fc.string({ unit: fc.constantFrom("a", "b", "\u0000", "\u00ff", "\uffff", "😀", "-") }), fc.string({ unit: "grapheme" }));
+const idString = fc.oneof(fc.string({ unit: fc.constantFrom("a", "b", "\u0000", "\u0001", "\u0002", "\u007f", "\u0080", "\u00ff", "\uffff", "😀", "-") }), fc.string({ unit: "grapheme" }));
 const u64Value = fc.oneof(fc.constantFrom(0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.nat({ max: Number.MAX_SAFE_INTEGER }));
 
 describe("key encoding", () => {

@@ -24,7 +24,7 @@ export type BatchOp =
 /** Side information on a put for batch hooks; see {@link BatchOp}. */
 export interface BatchNote {
   /** An evidence log entry this put stands for, with its payload (`AppendInput` of the SDK). */
-  readonly evidence?: { readonly kind: "envelope-in"; readonly caseId: string; readonly messageId: string; readonly label: string; readonly payload: Uint8Array };
+  readonly evidence?: { readonly kind: "envelope-in" | "receipt-out"; readonly caseId: string; readonly messageId: string; readonly label: string; readonly payload: Uint8Array };
 }
 
 /** One key-value pair yielded by {@link Store.iterate}. Both are fresh `Uint8Array`s the caller may keep. */
