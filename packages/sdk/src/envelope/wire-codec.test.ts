@@ -59,6 +59,11 @@ const header = fc.record(
   }
 );
 
+const envelope = fc.record(
+  { header: bytes, body: bytes, signature: fc.record({ protected: bytes, value: bytes, certificates: fc.array(bytes, { maxLength: 3 }) }) },
+  { requiredKeys: ["header", "body"] },
+);
+
 describe("direct protobuf writers", () => {
   it("write a Header exactly as toBinary does", () => {
     fc.assert(
@@ -71,18 +76,6 @@ describe("direct protobuf writers", () => {
   });
 
   it("write an Envelope exactly as toBinary does", () => {
-    const envelope = fc.record(
-      {
-        header: bytes,
-        body: bytes,
-        signature: fc.record({
-          protected: bytes,
-          value: bytes,
-          certificates: fc.array(bytes, { maxLength: 3 }),
-        }),
-      },
-      { requiredKeys: ["header", "body"] }
-    );
     fc.assert(
       fc.property(envelope, (init) => {
         const e = create(EnvelopeSchema, init);
@@ -192,18 +185,6 @@ describe("direct protobuf readers", () => {
   });
 
   it("read an Envelope and a DeliverRequest as fromBinary does, written or damaged", () => {
-    const envelope = fc.record(
-      {
-        header: bytes,
-        body: bytes,
-        signature: fc.record({
-          protected: bytes,
-          value: bytes,
-          certificates: fc.array(bytes, { maxLength: 3 }),
-        }),
-      },
-      { requiredKeys: ["header", "body"] }
-    );
     fc.assert(
       fc.property(envelope, edits, fc.oneof(fc.constant(0), fc.nat(4)), (init, e, cut) => {
         const written = toBinary(EnvelopeSchema, create(EnvelopeSchema, init));
