@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BodySchema, EnvelopeSchema, HeaderSchema, type MessageType } from "../gen/tongban/v1/envelope_pb.js";
@@ -159,7 +159,12 @@ describe("direct protobuf readers", () => {
     if (want.ok) expect(fast()).toStrictEqual(want.v);
     else expect(fast).toThrow();
   };
-  const mutate = (b: Uint8Array, edits: { at: number; byte: number }[], cut: number) => {
+  /** `decode` agrees with fromBinary on `written`, and on it damaged by `edits` and cut short by `cut` bytes. */
+  const agrees = <D extends DescMessage>(decode: (b: Uint8Array) => unknown, schema: D, written: Uint8Array, e: Edit[], cut: number) => {
+    for (const b of [written, mutate(written, e, cut)]) same(() => decode(b), () => fromBinary(schema, b));
+  };
+  type Edit = { at: number; byte: number };
+  const mutate = (b: Uint8Array, edits: Edit[], cut: number) => {
     const m = Uint8Array.from(b);
     for (const e of edits) if (m.length > 0) m[e.at % m.length] = e.byte;
     return m.subarray(0, Math.max(0, m.length - cut));
@@ -169,16 +174,7 @@ describe("direct protobuf readers", () => {
   it("read a Header as fromBinary does, written or damaged", () => {
     fc.assert(
       fc.property(header, edits, fc.oneof(fc.constant(0), fc.nat(4)), (init, e, cut) => {
-        const written = toBinary(HeaderSchema, create(HeaderSchema, init));
-        same(
-          () => decodeHeader(written),
-          () => fromBinary(HeaderSchema, written)
-        );
-        const damaged = mutate(written, e, cut);
-        same(
-          () => decodeHeader(damaged),
-          () => fromBinary(HeaderSchema, damaged)
-        );
+        agrees(decodeHeader, HeaderSchema, toBinary(HeaderSchema, create(HeaderSchema, init)), e, cut);
       }),
       { numRuns: 1000 }
     );
@@ -187,16 +183,7 @@ describe("direct protobuf readers", () => {
   it("read an Envelope and a DeliverRequest as fromBinary does, written or damaged", () => {
     fc.assert(
       fc.property(envelope, edits, fc.oneof(fc.constant(0), fc.nat(4)), (init, e, cut) => {
-        const written = toBinary(EnvelopeSchema, create(EnvelopeSchema, init));
-        same(
-          () => decodeEnvelope(written),
-          () => fromBinary(EnvelopeSchema, written)
-        );
-        const damaged = mutate(written, e, cut);
-        same(
-          () => decodeEnvelope(damaged),
-          () => fromBinary(EnvelopeSchema, damaged)
-        );
+        agrees(decodeEnvelope, EnvelopeSchema, toBinary(EnvelopeSchema, create(EnvelopeSchema, init)), e, cut);
         const request = toBinary(DeliverRequestSchema, create(DeliverRequestSchema, { envelope: init }));
         expect(decodeEnvelopeHolder("tongban.v1.DeliverRequest", 1, "envelope", request)).toStrictEqual(fromBinary(DeliverRequestSchema, request));
         const held = decodeEnvelopeHolder("tongban.v1.DeliverRequest", 1, "envelope", mutate(request, e, cut));

@@ -60,6 +60,11 @@ class Reader {
     const [s, e] = this.span();
     return utf8.decode(this.buf.subarray(s, e));
   }
+  /** A reader over the length-delimited sub-message here. */
+  sub(): Reader {
+    const [s, e] = this.span();
+    return new Reader(this.buf, s, e);
+  }
   /** The next field's number and wire type; a number seen before in this message falls back. */
   tag(seen: { mask: number }, wireTypeOf: (no: number) => number): number {
     const t = this.varint();
@@ -79,15 +84,14 @@ const NONE = -1;
 
 const timestampWire = (no: number) => (no === 1 || no === 2 ? VARINT : NONE);
 function readTimestamp(r: Reader): Timestamp {
-  const [s, e] = r.span();
-  const sub = new Reader(r.buf, s, e);
+  const sub = r.sub();
   const t: Timestamp = {
     $typeName: "google.protobuf.Timestamp",
     seconds: 0n,
     nanos: 0,
   };
   const seen = { mask: 0 };
-  while (sub.pos < e) {
+  while (sub.pos < sub.end) {
     if (sub.tag(seen, timestampWire) === 1) t.seconds = BigInt(sub.varint());
     else t.nanos = sub.int32();
   }
@@ -96,15 +100,14 @@ function readTimestamp(r: Reader): Timestamp {
 
 const digestWire = (no: number) => (no === 1 ? VARINT : no === 2 ? LEN : NONE);
 function readDigest(r: Reader): Digest {
-  const [s, e] = r.span();
-  const sub = new Reader(r.buf, s, e);
+  const sub = r.sub();
   const d: Digest = {
     $typeName: "tongban.v1.Digest",
     algorithm: 0,
     value: new Uint8Array(0),
   };
   const seen = { mask: 0 };
-  while (sub.pos < e) {
+  while (sub.pos < sub.end) {
     if (sub.tag(seen, digestWire) === 1) d.algorithm = sub.int32();
     else d.value = sub.bytes();
   }
@@ -205,8 +208,7 @@ function readEnvelope(bytes: Uint8Array, from: number, to: number): Envelope {
     if (no === 1) env.header = r.bytes();
     else if (no === 2) env.body = r.bytes();
     else {
-      const [s, e] = r.span();
-      const sub = new Reader(bytes, s, e);
+      const sub = r.sub();
       const sig: Signature = {
         $typeName: "tongban.v1.Signature",
         protected: new Uint8Array(0),
@@ -214,7 +216,7 @@ function readEnvelope(bytes: Uint8Array, from: number, to: number): Envelope {
         certificates: [],
       };
       const sseen = { mask: 0 };
-      while (sub.pos < e) {
+      while (sub.pos < sub.end) {
         // certificates (3) repeat; protected (1) and value (2) appear once
         if (bytes[sub.pos] === ((3 << 3) | LEN)) {
           sub.pos++;
