@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { TongbanError, wireBytesOf, type VerifiedEnvelope } from "@tongban/sdk";
+import { TongbanError, allocBytes, isAscii, wireBytesOf, writeAscii, type VerifiedEnvelope } from "@tongban/sdk";
 import { BodySchema, EnvelopeSchema, HeaderSchema, type Body, type Envelope, type Header } from "@tongban/sdk/gen";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
@@ -106,11 +106,18 @@ interface HeldRecord {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const json = (v: unknown) => enc.encode(JSON.stringify(v));
+/** JSON as UTF-8, in slab memory when short (see allocBytes). */
+const json = (v: unknown): Uint8Array => {
+  const text = JSON.stringify(v);
+  if (!isAscii(text)) return enc.encode(text);
+  const out = allocBytes(text.length);
+  writeAscii(text, out, 0);
+  return out;
+};
 const parse = <T>(b: Uint8Array): T => JSON.parse(dec.decode(b)) as T;
 const u64 = (n: number) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  const b = allocBytes(8);
+  new DataView(b.buffer, b.byteOffset, 8).setBigUint64(0, BigInt(n));
   return b;
 };
 const readU64 = (b: Uint8Array | undefined) => (b === undefined ? 0 : Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0)));

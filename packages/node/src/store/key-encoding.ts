@@ -108,13 +108,12 @@ function fixedNumber(kind: string, width: 4 | 8, max: number): KeyPart<number> {
       if (!Number.isSafeInteger(value) || value < 0 || value > max) {
         throw new TypeError(`a ${kind} key part must be an integer in [0, ${max}]`);
       }
+      // Byte by byte: a DataView over a small new array would first move it off the V8 heap.
       const b = new Uint8Array(width);
-      const view = new DataView(b.buffer);
-      if (width === 8) {
-        view.setUint32(0, Math.floor(value / 2 ** 32));
-        view.setUint32(4, value >>> 0);
-      } else {
-        view.setUint32(0, value);
+      let v = value;
+      for (let i = width - 1; i >= 0; i--) {
+        b[i] = v % 256;
+        v = Math.floor(v / 256);
       }
       out.push(b);
     },

@@ -1,3 +1,4 @@
+import { allocBytes } from "../evidence/alloc-bytes.js";
 import { sha256 } from "../evidence/hash.js";
 
 /** The four byte strings of an envelope a receipt digest binds. */
@@ -16,8 +17,8 @@ export interface EnvelopeParts {
  */
 export function receiptDigestOf(envelope: EnvelopeParts): Uint8Array {
   const parts = [envelope.header, envelope.body, envelope.signature?.protected ?? new Uint8Array(), envelope.signature?.value ?? new Uint8Array()];
-  const input = new Uint8Array(16 + parts.reduce((n, p) => n + p.byteLength, 0));
-  const view = new DataView(input.buffer);
+  const input = allocBytes(16 + parts.reduce((n, p) => n + p.byteLength, 0));
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   let at = 0;
   for (const part of parts) {
     view.setUint32(at, part.byteLength);

@@ -1,5 +1,6 @@
 import { TongbanError } from "../errors/index.js";
 import { HASH_SIZE, assertHash, isSize } from "./hash.js";
+import { allocBytes, isAscii, writeAscii } from "./alloc-bytes.js";
 import { utf8 } from "./bytes.js";
 
 /** Version byte of the entry encoding described in docs/evidence.md. */
@@ -58,6 +59,7 @@ export const GENESIS_PREV_HASH: Uint8Array = new Uint8Array(HASH_SIZE);
 
 const FIXED = 1 + 1 + 8 + 8 + HASH_SIZE + HASH_SIZE + 8;
 const encoder = new TextEncoder();
+const STRING_FIELDS = ["caseId", "messageId", "label"] as const;
 
 /**
  * The canonical bytes of an entry (big-endian, docs/evidence.md "Entry"):
@@ -75,14 +77,24 @@ export function encodeEntry(entry: EvidenceEntry): Uint8Array {
   if (!isSize(entry.payloadLength)) throw new TypeError("payloadLength must be a non-negative integer");
   assertHash(entry.prevHash, "prevHash");
   assertHash(entry.payloadDigest, "payloadDigest");
-  const strings = [entry.caseId, entry.messageId, entry.label].map((s, i) => {
-    if (typeof s !== "string") throw new TypeError(`${["caseId", "messageId", "label"][i]} must be a string`);
-    const b = encoder.encode(s);
-    if (b.byteLength > MAX_ENTRY_STRING_BYTES) throw new TypeError(`${["caseId", "messageId", "label"][i]} is longer than ${MAX_ENTRY_STRING_BYTES} bytes`);
-    return b;
-  });
-  const out = new Uint8Array(FIXED + strings.reduce((n, b) => n + 2 + b.byteLength, 0));
-  const view = new DataView(out.buffer);
+  const strings = [entry.caseId, entry.messageId, entry.label];
+  // Ids and labels are ASCII in practice: their bytes are written straight in; others go through TextEncoder.
+  const encoded: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
+  let size = FIXED;
+  for (let i = 0; i < 3; i++) {
+    const s = strings[i];
+    if (typeof s !== "string") throw new TypeError(`${STRING_FIELDS[i]} must be a string`);
+    let n = s.length;
+    if (!isAscii(s)) {
+      const b = encoder.encode(s);
+      encoded[i] = b;
+      n = b.byteLength;
+    }
+    if (n > MAX_ENTRY_STRING_BYTES) throw new TypeError(`${STRING_FIELDS[i]} is longer than ${MAX_ENTRY_STRING_BYTES} bytes`);
+    size += 2 + n;
+  }
+  const out = allocBytes(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = ENTRY_VERSION;
   out[1] = code;
   view.setBigUint64(2, BigInt(entry.index));
@@ -91,10 +103,14 @@ export function encodeEntry(entry: EvidenceEntry): Uint8Array {
   out.set(entry.payloadDigest, 50);
   view.setBigUint64(82, BigInt(entry.payloadLength));
   let at = FIXED;
-  for (const b of strings) {
-    view.setUint16(at, b.byteLength);
-    out.set(b, at + 2);
-    at += 2 + b.byteLength;
+  for (let i = 0; i < 3; i++) {
+    const b = encoded[i];
+    const s = strings[i]!;
+    const n = b === undefined ? s.length : b.byteLength;
+    view.setUint16(at, n);
+    if (b === undefined) writeAscii(s, out, at + 2);
+    else out.set(b, at + 2);
+    at += 2 + n;
   }
   return out;
 }

@@ -4,6 +4,17 @@ import { createHash, timingSafeEqual } from "node:crypto";
 // node:crypto's one-shot hash (Node ≥ 20.12) skips the Hash object: about 40 % less per small input.
 const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "buffer") => Buffer }).hash;
 
+// The prefixed input of a leaf or node hash is built in one reused native
+// buffer: hashing reads it synchronously, and a fresh array per hash would
+// cost a native allocation (or a copy out of the V8 heap) every time.
+let scratchBuf = new Uint8Array(1024);
+function scratch(n: number): Uint8Array {
+  if (n <= scratchBuf.length) return scratchBuf.subarray(0, n);
+  if (n > 64 * 1024) return new Uint8Array(n); // a rare large leaf: not kept
+  scratchBuf = new Uint8Array(Math.max(n, 2 * scratchBuf.length));
+  return scratchBuf.subarray(0, n);
+}
+
 /** Length in bytes of every hash in the evidence log (SHA-256). */
 export const HASH_SIZE = 32;
 
@@ -21,7 +32,8 @@ export function sha256(bytes: Uint8Array): Uint8Array {
  */
 export function leafHash(leaf: Uint8Array): Uint8Array {
   if (oneShot === undefined) return new Uint8Array(createHash("sha256").update(LEAF_PREFIX).update(leaf).digest());
-  const input = new Uint8Array(1 + leaf.length);
+  const input = scratch(1 + leaf.length);
+  input[0] = 0x00;
   input.set(leaf, 1);
   return new Uint8Array(oneShot("sha256", input, "buffer"));
 }
@@ -29,7 +41,7 @@ export function leafHash(leaf: Uint8Array): Uint8Array {
 /** The RFC 9162 §2.1.1 interior node hash: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (oneShot === undefined) return new Uint8Array(createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest());
-  const input = new Uint8Array(1 + left.length + right.length);
+  const input = scratch(1 + left.length + right.length);
   input[0] = 0x01;
   input.set(left, 1);
   input.set(right, 1 + left.length);

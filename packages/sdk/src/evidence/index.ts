@@ -1,5 +1,6 @@
 // Public surface of evidence/: an explicit list of named exports.
 export { EMPTY_ROOT, HASH_SIZE, hashEquals, leafHash, nodeHash, sha256 } from "./hash.js";
+export { allocBytes, isAscii, writeAscii } from "./alloc-bytes.js";
 export {
   consistencyProof,
   inclusionProof,
