@@ -9,10 +9,14 @@
 // after its own warm-up, and the figures are the medians over the rounds: on a
 // shared 2-core machine one run of either can be off by 25 %, and a ratio taken
 // from neighbouring runs drifts less than one taken minutes apart.
-//   node scripts/bench-intake.mjs [--messages N] [--rounds R] [--concurrency C] [--no-evidence]
+//   node scripts/bench-intake.mjs [--messages N] [--rounds R] [--concurrency C] [--no-evidence] [--client grpc-js|http2]
 //                                 [--alg ES256|EdDSA] [--offload worker|threadpool|inline] [--threads N] [--json]
 // --messages: per round (default 10,000); --rounds: default 3.
 // --no-evidence: without the evidence log hook (to measure what the log costs).
+// --client: the load generator — grpc-js (default, as a partner node sends) or http2 (node:http2 with
+//   hand-written gRPC framing, far lighter: the server gets more of the 2 cores, in both kinds of round).
+// Each round also reports the CPU the load generator's thread used (Linux) and the rest, the server's
+// share: the load generator shares the machine's 2 cores with the server under test.
 import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -35,7 +39,9 @@ const EVIDENCE = !argv.includes("--no-evidence");
 const ALG = argv.includes("--alg") ? argv[argv.indexOf("--alg") + 1] : "ES256"; // ES256 or EdDSA (both nodes)
 const OFFLOAD = argv.includes("--offload") ? argv[argv.indexOf("--offload") + 1] : "worker"; // worker, threadpool or inline
 const THREADS = arg("--threads", 2);
+const CLIENT = argv.includes("--client") ? argv[argv.indexOf("--client") + 1] : "grpc-js";
 if (!["worker", "threadpool", "inline"].includes(OFFLOAD)) throw new TypeError("--offload is worker, threadpool or inline");
+if (!["grpc-js", "http2"].includes(CLIENT)) throw new TypeError("--client is grpc-js or http2");
 const log = (s) => process.stderr.write(`[bench-intake] ${s}\n`);
 
 const QINGPU = "cn.310118.qingpu";
@@ -83,14 +89,22 @@ const echoPort = await new Promise((res, rej) => echo.bindAsync("127.0.0.1:0", g
 function load(name, address, path, requests) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./bench-intake-load.mjs", import.meta.url), {
-      workerData: { name, address, path, requests, concurrency: CONCURRENCY, ca: root.certificatePem, key: q.tls.privateKeyPem, cert: q.tls.certificatePem, serverName: "localhost" },
+      workerData: { name, address, path, requests, concurrency: CONCURRENCY, client: CLIENT, ca: root.certificatePem, key: q.tls.privateKeyPem, cert: q.tls.certificatePem, serverName: "localhost" },
     });
     const cpu0 = process.cpuUsage();
     worker.once("message", (r) => {
       // CPU of the whole process (every thread: server, load generator, workers, GC) per message: steadier than the rate on a noisy machine.
       const cpu = process.cpuUsage(cpu0);
-      const row = { ...r, cpu_ms_per_msg: Number(((cpu.user + cpu.system) / 1000 / r.messages).toFixed(3)) };
-      log(`${name}: ${r.per_s} msg/s, p99 ${r.p99_ms} ms, ${row.cpu_ms_per_msg} ms CPU/msg`);
+      const all = (cpu.user + cpu.system) / 1000;
+      const { load_cpu_ms, ...rest } = r;
+      const row = { ...rest, cpu_ms_per_msg: Number((all / r.messages).toFixed(3)) };
+      // The load generator's own thread, and everything else (server threads, signature workers, LevelDB, GC helpers).
+      if (load_cpu_ms !== undefined) {
+        row.load_cpu_ms_per_msg = Number((load_cpu_ms / r.messages).toFixed(3));
+        row.server_cpu_ms_per_msg = Number(((all - load_cpu_ms) / r.messages).toFixed(3));
+      }
+      const split = load_cpu_ms === undefined ? "" : ` (load generator ${row.load_cpu_ms_per_msg}, server ${row.server_cpu_ms_per_msg})`;
+      log(`${name}: ${r.per_s} msg/s, p99 ${r.p99_ms} ms, ${row.cpu_ms_per_msg} ms CPU/msg${split}`);
       resolve(row);
     });
     worker.once("error", reject);
@@ -132,18 +146,24 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const med = (pick) => Number(median(rounds.map(pick)).toFixed(3));
+/** The medians of the load generator's and the server's CPU per message, where the rounds measured them. */
+const split = (kind) =>
+  rounds.every((x) => x[kind].server_cpu_ms_per_msg !== undefined)
+    ? { load_cpu_ms_per_msg: med((x) => x[kind].load_cpu_ms_per_msg), server_cpu_ms_per_msg: med((x) => x[kind].server_cpu_ms_per_msg) }
+    : {};
 const rows = [
   ...rounds.flatMap((x, i) => [
     { round: i + 1, ...x.echo },
     { round: i + 1, ...x.node, ratio_vs_echo: x.ratio },
   ]),
-  { round: "median", name: "bare grpc-js echo (mTLS)", messages: MESSAGES, per_s: med((x) => x.echo.per_s), p50_ms: med((x) => x.echo.p50_ms), p99_ms: med((x) => x.echo.p99_ms), cpu_ms_per_msg: med((x) => x.echo.cpu_ms_per_msg) },
-  { round: "median", name: nodeName, messages: MESSAGES, per_s: med((x) => x.node.per_s), p50_ms: med((x) => x.node.p50_ms), p99_ms: med((x) => x.node.p99_ms), cpu_ms_per_msg: med((x) => x.node.cpu_ms_per_msg), ratio_vs_echo: med((x) => x.ratio) },
+  { round: "median", name: "bare grpc-js echo (mTLS)", messages: MESSAGES, per_s: med((x) => x.echo.per_s), p50_ms: med((x) => x.echo.p50_ms), p99_ms: med((x) => x.echo.p99_ms), cpu_ms_per_msg: med((x) => x.echo.cpu_ms_per_msg), ...split("echo") },
+  { round: "median", name: nodeName, messages: MESSAGES, per_s: med((x) => x.node.per_s), p50_ms: med((x) => x.node.p50_ms), p99_ms: med((x) => x.node.p99_ms), cpu_ms_per_msg: med((x) => x.node.cpu_ms_per_msg), ...split("node"), ratio_vs_echo: med((x) => x.ratio) },
 ];
 const nodePerS = med((x) => x.node.per_s);
 const nodeP99 = med((x) => x.node.p99_ms);
 const ratio = med((x) => x.ratio);
 const summary = {
+  client: CLIENT,
   offload: OFFLOAD,
   evidence_log: EVIDENCE,
   evidence_entries: evidenceLog.size,

@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isTongbanError } from "@tongban/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { runStoreCompliance } from "./compliance.js";
-import { LevelStore, openLevelStore } from "./level-store.js";
+import { DEFAULT_WRITE_BUFFER_SIZE, LevelStore, openLevelStore } from "./level-store.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -31,6 +32,22 @@ const put = (k: string, v: string) => ({ type: "put", key: new TextEncoder().enc
 describe("LevelStore", () => {
   it("declares itself persistent and durable", () => {
     expect(new LevelStore(join(tempDir(), "db")).capabilities).toEqual({ persistent: true, durable: true, snapshots: true });
+  });
+
+  it("opens LevelDB with a 32 MiB memtable unless told otherwise: 8 MB of writes make no level-0 table, with 4 MiB they do", async () => {
+    expect(DEFAULT_WRITE_BUFFER_SIZE).toBe(32 * 1024 * 1024);
+    /** Writes 8 MB in 20 batches and returns how many memtable flushes LevelDB's LOG reports. */
+    const flushesAfter8MB = async (options: { writeBufferSize?: number }) => {
+      const location = join(tempDir(), "db");
+      const store = await openLevelStore(location, options);
+      for (let b = 0; b < 20; b++) {
+        await store.batch(Array.from({ length: 50 }, (_, i) => ({ type: "put" as const, key: new TextEncoder().encode(`k${b}.${i}`), value: randomBytes(8192) })));
+      }
+      await store.close(); // waits for a flush LevelDB has started in the background
+      return (readFileSync(join(location, "LOG"), "latin1").match(/Level-0 table #\d+: started/g) ?? []).length;
+    };
+    expect(await flushesAfter8MB({})).toBe(0);
+    expect(await flushesAfter8MB({ writeBufferSize: 4 * 1024 * 1024 })).toBeGreaterThan(0);
   });
 
   it("refuses bad options with TypeErrors", () => {
