@@ -222,7 +222,7 @@ export async function openNode(configFile: string, options: OpenNodeOptions = {}
   const logger = createNodeLogger({ nodeId: config.nodeId, level: config.log.level, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
   const metrics = createNodeMetrics({ nodeId: config.nodeId });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openLevelStore(config.dataDir);
+  const store = await openLevelStore(config.dataDir, config.store);
   const clock = (): Date => new Date();
   try {
     const composed = (await options.compose?.({ config, store, trust, logger, metrics, clock })) ?? {};

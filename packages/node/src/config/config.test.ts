@@ -43,6 +43,7 @@ describe("parseNodeConfig", () => {
     expect(c.metrics).toEqual({});
     expect(c.retry.policy).toEqual(DEFAULT_RETRY_POLICY);
     expect(c.limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, timestampWindowMs: 300_000, maxInFlight: 256, perPartnerRate: 500, perPartnerBurst: 1_000, perPartnerInFlight: 64 });
+    expect(c.store).toEqual({ writeBufferSize: 32 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
     expect(c.shutdown).toEqual({ graceMs: 5000, drainDelayMs: 0 });
   });
 
@@ -57,9 +58,11 @@ describe("parseNodeConfig", () => {
         retry: { maxDelayMs: 60_000, perDestination: { "cn.320509.wujiang": { deadlineMs: 3_600_000 } } },
         metrics: { listen: "127.0.0.1:9464" },
         log: { level: "debug" },
+        store: { writeBufferSize: 8 * 1024 * 1024 },
       },
       { baseDir: "/srv/node" },
     );
+    expect(c.store).toEqual({ writeBufferSize: 8 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
     expect(c.dataDir).toBe("/var/lib/tongban");
     expect(c.federation.listen).toEqual({ host: "::1", port: 0 });
     expect(c.peers).toEqual([{ nodeId: "cn.320509.wujiang", address: "10.0.0.2:7443", suite: "jose-v1", certificates: ["/srv/node/peers/wujiang.tls.crt"] }]);
@@ -86,6 +89,8 @@ describe("parseNodeConfig", () => {
     ["an impossible retry policy", (r: Record<string, unknown>) => (r["retry"] = { minDelayMs: 10, maxDelayMs: 5 }), "retry", /minDelayMs/],
     ["retry overrides for an unknown peer", (r: Record<string, unknown>) => (r["retry"] = { perDestination: { "cn.320509.wujiang": {} } }), "retry.perDestination.cn.320509.wujiang", /not in peers/],
     ["a tiny message limit", (r: Record<string, unknown>) => (r["limits"] = { maxMessageBytes: 10 }), "limits.maxMessageBytes", /between/],
+    ["a memtable below LevelDB's floor", (r: Record<string, unknown>) => (r["store"] = { writeBufferSize: 4096 }), "store.writeBufferSize", /between/],
+    ["a misspelt store key", (r: Record<string, unknown>) => (r["store"] = { blockCache: 1 }), "store.blockCache", /unknown key/],
     ["a fractional grace", (r: Record<string, unknown>) => (r["shutdown"] = { graceMs: 1.5 }), "shutdown.graceMs", /whole number/],
   ])("refuses %s, naming the path", (_name, mutate, path, reason) => {
     const raw = minimal();

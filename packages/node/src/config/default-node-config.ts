@@ -46,6 +46,7 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     log: { level: D.logLevel },
     retry: { policy: DEFAULT_RETRY_POLICY, perDestination: {} },
     limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight, perPartnerRate: D.perPartnerRate, perPartnerBurst: D.perPartnerBurst, perPartnerInFlight: D.perPartnerInFlight },
+    store: { writeBufferSize: D.storeWriteBufferSize, cacheSize: D.storeCacheSize },
     shutdown: { graceMs: D.shutdownGraceMs, drainDelayMs: D.drainDelayMs },
   };
 }

@@ -44,6 +44,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
     log: { level: config.log.level },
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     limits: { ...config.limits },
+    store: { ...config.store },
     shutdown: { ...config.shutdown },
   };
   return `# Tongban reference node configuration (docs/node.md#configuration).\n# Relative paths resolve against this file's directory.\n${stringify(doc)}`;

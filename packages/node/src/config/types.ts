@@ -108,6 +108,12 @@ export interface NodeConfig {
     /** Deliveries of one partner processed at once; beyond it OVERLOADED. */
     readonly perPartnerInFlight: number;
   };
+  readonly store: {
+    /** LevelDB memtable size, in bytes (docs/node-store.md). */
+    readonly writeBufferSize: number;
+    /** LevelDB block cache, in bytes. */
+    readonly cacheSize: number;
+  };
   readonly shutdown: {
     /** Time calls in flight get to finish before they are cancelled, in ms. */
     readonly graceMs: number;
