@@ -93,6 +93,7 @@ platform:
   auth: { tokens: [{ name: vendor-a, sha256: ${platformTokenDigest(TOKEN)} }] }
 metrics: { listen: "127.0.0.1:0" }
 log: { level: debug }
+store: { writeBufferSize: 1048576 }
 shutdown: { graceMs: 300 }
 `,
   );
@@ -108,6 +109,10 @@ afterAll(async () => {
 describe("a node opened from its config file (LevelDB, mutual TLS)", () => {
   it("runs on LevelDB in dataDir and reports where it listens", () => {
     expect(tongban.state).toBe("running");
+    // store.writeBufferSize from node.yaml reaches LevelDB; the block cache keeps its default.
+    expect(tongban.components.store).toBeInstanceOf(LevelStore);
+    expect((tongban.components.store as LevelStore).writeBufferSize).toBe(1048576);
+    expect((tongban.components.store as LevelStore).cacheSize).toBe(8 * 1024 * 1024);
     expect(tongban.components.store).toBeInstanceOf(LevelStore);
     expect(tongban.addresses?.federation).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(tongban.addresses?.platform).toMatch(/^127\.0\.0\.1:\d+$/);

@@ -59,6 +59,10 @@ type Db = Level<Uint8Array, Uint8Array>;
 export class LevelStore extends AbstractStore {
   /** The directory holding the LevelDB files. */
   readonly location: string;
+  /** The memtable size LevelDB was opened with, in bytes. */
+  readonly writeBufferSize: number;
+  /** The block cache LevelDB was opened with, in bytes. */
+  readonly cacheSize: number;
   readonly #db: Db;
 
   constructor(location: string, options: LevelStoreOptions = {}) {
@@ -69,13 +73,15 @@ export class LevelStore extends AbstractStore {
     checkSize(cacheSize, "cacheSize");
     checkSize(writeBufferSize, "writeBufferSize");
     this.location = location;
+    this.writeBufferSize = writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE;
+    this.cacheSize = cacheSize ?? 8 * 1024 * 1024; // LevelDB's own default
     this.#db = new Level<Uint8Array, Uint8Array>(location, {
       keyEncoding: "view",
       valueEncoding: "view",
       createIfMissing,
       errorIfExists: false,
-      ...(cacheSize === undefined ? {} : { cacheSize }),
-      writeBufferSize: writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE,
+      cacheSize: this.cacheSize,
+      writeBufferSize: this.writeBufferSize,
     });
   }
 
