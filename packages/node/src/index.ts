@@ -9,6 +9,7 @@ export {
   AbstractStore,
   Collection,
   DEFAULT_GROUP_COMMIT_OPTIONS,
+  DEFAULT_CACHE_SIZE,
   DEFAULT_WRITE_BUFFER_SIZE,
   GroupCommitter,
   LevelStore,

@@ -113,7 +113,6 @@ describe("a node opened from its config file (LevelDB, mutual TLS)", () => {
     expect(tongban.components.store).toBeInstanceOf(LevelStore);
     expect((tongban.components.store as LevelStore).writeBufferSize).toBe(1048576);
     expect((tongban.components.store as LevelStore).cacheSize).toBe(8 * 1024 * 1024);
-    expect(tongban.components.store).toBeInstanceOf(LevelStore);
     expect(tongban.addresses?.federation).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(tongban.addresses?.platform).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(tongban.addresses?.federation).not.toBe(tongban.addresses?.platform);

@@ -1,5 +1,6 @@
 import { validateNodeId, type SignatureAlgorithm, type Suite } from "@tongban/sdk";
 import { DEFAULT_RETRY_POLICY, validatePolicy, type RetryPolicy } from "../outbox/retry-schedule.js";
+import { DEFAULT_CACHE_SIZE, DEFAULT_WRITE_BUFFER_SIZE } from "../store/level-store.js";
 import { configInvalid } from "./config-issues.js";
 import { ConfigReader, join } from "./config-reader.js";
 import type { ConsoleUserConfig, ListenAddress, LogLevel, NodeConfig, PeerConfig, PlatformAuth, PlatformToken } from "./types.js";
@@ -22,9 +23,8 @@ export const NODE_CONFIG_DEFAULTS = Object.freeze({
   perPartnerRate: 500,
   perPartnerBurst: 1_000,
   perPartnerInFlight: 64,
-  // LevelDB: a 32 MiB memtable (less compaction for many small writes), LevelDB's own 8 MiB block cache.
-  storeWriteBufferSize: 32 * 1024 * 1024,
-  storeCacheSize: 8 * 1024 * 1024,
+  storeWriteBufferSize: DEFAULT_WRITE_BUFFER_SIZE,
+  storeCacheSize: DEFAULT_CACHE_SIZE,
   shutdownGraceMs: 5_000,
   drainDelayMs: 0,
 });

@@ -11,7 +11,7 @@ export { bytesPart, stringPart, u32Part, u64Part } from "./key-encoding.js";
 export type { KeyPart } from "./key-encoding.js";
 export { collectionOf, storeKeys } from "./keys.js";
 export type { CollectionName } from "./keys.js";
-export { DEFAULT_WRITE_BUFFER_SIZE, LevelStore, openLevelStore } from "./level-store.js";
+export { DEFAULT_CACHE_SIZE, DEFAULT_WRITE_BUFFER_SIZE, LevelStore, openLevelStore } from "./level-store.js";
 export type { LevelStoreOptions } from "./level-store.js";
 export { MemoryStore } from "./memory-store.js";
 export type { BatchOp, IterateOptions, Store, StoreCapabilities, StoreEntry, StoreStatus } from "./types.js";

@@ -29,6 +29,9 @@ export interface LevelStoreOptions {
  */
 export const DEFAULT_WRITE_BUFFER_SIZE = 32 * 1024 * 1024;
 
+/** The block cache a {@link LevelStore} opens with unless told otherwise: LevelDB's own 8 MiB. */
+export const DEFAULT_CACHE_SIZE = 8 * 1024 * 1024;
+
 // Entries read per native call; bounded by classic-level's highWaterMarkBytes as well.
 const ITERATOR_CHUNK = 256;
 
@@ -74,7 +77,7 @@ export class LevelStore extends AbstractStore {
     checkSize(writeBufferSize, "writeBufferSize");
     this.location = location;
     this.writeBufferSize = writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE;
-    this.cacheSize = cacheSize ?? 8 * 1024 * 1024; // LevelDB's own default
+    this.cacheSize = cacheSize ?? DEFAULT_CACHE_SIZE;
     this.#db = new Level<Uint8Array, Uint8Array>(location, {
       keyEncoding: "view",
       valueEncoding: "view",
