@@ -276,8 +276,10 @@ describe("grpc transport limits and streaming", () => {
   });
 
   it("lets a call in flight finish within the grace period", async () => {
+    let started = false;
     const server = await mtlsServer({
       async getNodeInfo() {
+        started = true;
         await sleep(150);
         return { nodeId: QINGPU };
       },
@@ -285,7 +287,9 @@ describe("grpc transport limits and streaming", () => {
     const c = client(server.port);
     try {
       const pending = c.getNodeInfo({});
-      await sleep(50);
+      // Shut down only once the call is in the handler (a fixed sleep lost the race on a busy machine: the
+      // TLS handshake took longer, the server closed first and the call found no listener).
+      await waitFor(() => started);
       await server.shutdown(5_000);
       expect((await pending).nodeId).toBe(QINGPU);
     } finally {
