@@ -103,8 +103,8 @@ function load(name, address, path, requests) {
         row.load_cpu_ms_per_msg = Number((load_cpu_ms / r.messages).toFixed(3));
         row.server_cpu_ms_per_msg = Number(((all - load_cpu_ms) / r.messages).toFixed(3));
       }
-      const split = load_cpu_ms === undefined ? "" : ` (load generator ${row.load_cpu_ms_per_msg}, server ${row.server_cpu_ms_per_msg})`;
-      log(`${name}: ${r.per_s} msg/s, p99 ${r.p99_ms} ms, ${row.cpu_ms_per_msg} ms CPU/msg${split}`);
+      const shares = load_cpu_ms === undefined ? "" : ` (load generator ${row.load_cpu_ms_per_msg}, server ${row.server_cpu_ms_per_msg})`;
+      log(`${name}: ${r.per_s} msg/s, p99 ${r.p99_ms} ms, ${row.cpu_ms_per_msg} ms CPU/msg${shares}`);
       resolve(row);
     });
     worker.once("error", reject);
