@@ -8,26 +8,15 @@
 // runs) and `http2` (node:http2 with gRPC framing written by hand: a much
 // lighter client, to see the server with less of the 2 cores taken by load).
 // Either one fails the round on any call that does not end with grpc-status 0.
-import { readFileSync } from "node:fs";
 import { connect, constants } from "node:http2";
 import { parentPort, workerData } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
+import { threadCpuMs } from "./lib/thread-cpu.mjs";
 
 const { address, path, ca, key, cert, requests, concurrency, name, serverName, client = "grpc-js" } = workerData;
 // One buffer holds every request; each call sends a view of it.
 const all = Buffer.from(requests.bytes.buffer, requests.bytes.byteOffset, requests.bytes.byteLength);
 const bufs = Array.from({ length: requests.starts.length - 1 }, (_, i) => all.subarray(requests.starts[i], requests.starts[i + 1]));
-
-/** CPU time of this thread in ms (Linux: /proc/thread-self/stat, in 10 ms ticks), or undefined elsewhere. */
-function threadCpuMs() {
-  try {
-    const stat = readFileSync("/proc/thread-self/stat", "latin1");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, USER_HZ = 100 on Linux
-  } catch {
-    return undefined;
-  }
-}
 
 /** Opens the client: returns call(i) → promise and close(). */
 async function open() {

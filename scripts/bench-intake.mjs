@@ -16,7 +16,9 @@
 // --client: the load generator — grpc-js (default, as a partner node sends) or http2 (node:http2 with
 //   hand-written gRPC framing, far lighter: the server gets more of the 2 cores, in both kinds of round).
 // Each round also reports the CPU the load generator's thread used (Linux) and the rest, the server's
-// share: the load generator shares the machine's 2 cores with the server under test.
+// share: the load generator shares the machine's 2 cores with the server under test. Of the server's
+// share, the event loop's (this process's main thread) is given too; the remainder is the server's other
+// threads: signature workers, LevelDB and libuv threads, V8's GC helpers (which serve the load generator too).
 import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -27,6 +29,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { EvidenceLog, GroupCommitter, Intake, federationService, openLevelStore, receiptSignerFor, verifierFor } from "../packages/node/dist/index.js";
 import { TrustStore, createEnvelope, createFederationRoot, issueNodeCertificates, serverCredentials, startGrpcServer, startSignatureWorker, threadPoolSignatures } from "../packages/sdk/dist/index.js";
 import { CaseState, DeliverRequestSchema, FederationService } from "../packages/sdk/dist/proto.js";
+import { threadCpuMs } from "./lib/thread-cpu.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (n, d) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d);
@@ -92,9 +95,11 @@ function load(name, address, path, requests) {
       workerData: { name, address, path, requests, concurrency: CONCURRENCY, client: CLIENT, ca: root.certificatePem, key: q.tls.privateKeyPem, cert: q.tls.certificatePem, serverName: "localhost" },
     });
     const cpu0 = process.cpuUsage();
+    const loop0 = threadCpuMs();
     worker.once("message", (r) => {
       // CPU of the whole process (every thread: server, load generator, workers, GC) per message: steadier than the rate on a noisy machine.
       const cpu = process.cpuUsage(cpu0);
+      const loop1 = threadCpuMs();
       const all = (cpu.user + cpu.system) / 1000;
       const { load_cpu_ms, ...rest } = r;
       const row = { ...rest, cpu_ms_per_msg: Number((all / r.messages).toFixed(3)) };
@@ -102,8 +107,11 @@ function load(name, address, path, requests) {
       if (load_cpu_ms !== undefined) {
         row.load_cpu_ms_per_msg = Number((load_cpu_ms / r.messages).toFixed(3));
         row.server_cpu_ms_per_msg = Number(((all - load_cpu_ms) / r.messages).toFixed(3));
+        // The server's share, split: its event loop (this thread) and its other threads.
+        if (loop0 !== undefined && loop1 !== undefined) row.event_loop_cpu_ms_per_msg = Number(((loop1 - loop0) / r.messages).toFixed(3));
       }
-      const shares = load_cpu_ms === undefined ? "" : ` (load generator ${row.load_cpu_ms_per_msg}, server ${row.server_cpu_ms_per_msg})`;
+      const loop = row.event_loop_cpu_ms_per_msg === undefined ? "" : `: event loop ${row.event_loop_cpu_ms_per_msg}`;
+      const shares = load_cpu_ms === undefined ? "" : ` (load generator ${row.load_cpu_ms_per_msg}, server ${row.server_cpu_ms_per_msg}${loop})`;
       log(`${name}: ${r.per_s} msg/s, p99 ${r.p99_ms} ms, ${row.cpu_ms_per_msg} ms CPU/msg${shares}`);
       resolve(row);
     });
@@ -149,7 +157,11 @@ const med = (pick) => Number(median(rounds.map(pick)).toFixed(3));
 /** The medians of the load generator's and the server's CPU per message, where the rounds measured them. */
 const split = (kind) =>
   rounds.every((x) => x[kind].server_cpu_ms_per_msg !== undefined)
-    ? { load_cpu_ms_per_msg: med((x) => x[kind].load_cpu_ms_per_msg), server_cpu_ms_per_msg: med((x) => x[kind].server_cpu_ms_per_msg) }
+    ? {
+        load_cpu_ms_per_msg: med((x) => x[kind].load_cpu_ms_per_msg),
+        server_cpu_ms_per_msg: med((x) => x[kind].server_cpu_ms_per_msg),
+        ...(rounds.every((x) => x[kind].event_loop_cpu_ms_per_msg !== undefined) ? { event_loop_cpu_ms_per_msg: med((x) => x[kind].event_loop_cpu_ms_per_msg) } : {}),
+      }
     : {};
 const rows = [
   ...rounds.flatMap((x, i) => [
