@@ -18,6 +18,7 @@ import * as grpc from "@grpc/grpc-js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => pathToFileURL(join(root, p)).href;
 const { startLocalFederation } = await import(dist("packages/node/dist/index.js"));
+const { clientCredentials } = await import(dist("packages/sdk/dist/index.js"));
 const { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, IdentityDocumentType } = await import(dist("packages/sdk/dist/proto.js"));
 void createPrivateKey;
 
@@ -94,7 +95,10 @@ const wc = fed.node(WUJIANG).certificates;
 const port = await new Promise((res, rej) => echo.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createSsl(Buffer.from(fed.root.certificatePem), [{ private_key: Buffer.from(wc.tls.privateKeyPem), cert_chain: Buffer.from(wc.tls.certificatePem) }], true), (e, p) => (e ? rej(e) : res(p))));
 const qc = fed.node(QINGPU).certificates;
 const Client = grpc.makeGenericClientConstructor({}, "Echo");
-const ec = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(fed.root.certificatePem), Buffer.from(qc.tls.privateKeyPem), Buffer.from(qc.tls.certificatePem), { checkServerIdentity: () => undefined }));
+// The echo server holds 吴江's certificate: checked by its node id, which is also the TLS server name (as the nodes' own clients do).
+const ec = new Client(`127.0.0.1:${port}`, clientCredentials({ ca: fed.root.certificatePem, cert: qc.tls.certificatePem, key: qc.tls.privateKeyPem, expectedNodeId: WUJIANG }), {
+  "grpc.ssl_target_name_override": WUJIANG,
+});
 const payload = Buffer.alloc(1200, 7);
 const ECHO_N = CASES * 10;
 let sent = 0;

@@ -19,7 +19,7 @@ import * as grpc from "@grpc/grpc-js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => pathToFileURL(join(root, p)).href;
 const { startLocalFederation } = await import(dist("packages/node/dist/index.js"));
-const { createEnvelope } = await import(dist("packages/sdk/dist/index.js"));
+const { clientCredentials, createEnvelope } = await import(dist("packages/sdk/dist/index.js"));
 const { toBinary, fromBinary, create } = await import("@bufbuild/protobuf");
 const { DeliverRequestSchema, EnvelopeSchema, HeaderSchema, CaseState } = await import(dist("packages/sdk/dist/proto.js"));
 const { createPrivateKey } = await import("node:crypto");
@@ -51,8 +51,9 @@ export async function runFuzz(options = {}) {
 
   const identity = (b) => b;
   const Client = grpc.makeGenericClientConstructor({}, "Fuzz");
-  const creds = grpc.credentials.createSsl(Buffer.from(fed.root.certificatePem), Buffer.from(q.certificates.tls.privateKeyPem), Buffer.from(q.certificates.tls.certificatePem), { checkServerIdentity: () => undefined });
-  const client = new Client(fed.node(WUJIANG).node.addresses.federation, creds, { "grpc.max_send_message_length": 64 * 1024 * 1024 });
+  // As a partner node connects: mutual TLS, the server checked by its node id, which is also the TLS server name.
+  const creds = clientCredentials({ ca: fed.root.certificatePem, cert: q.certificates.tls.certificatePem, key: q.certificates.tls.privateKeyPem, expectedNodeId: WUJIANG });
+  const client = new Client(fed.node(WUJIANG).node.addresses.federation, creds, { "grpc.max_send_message_length": 64 * 1024 * 1024, "grpc.ssl_target_name_override": WUJIANG });
   const send = (bytes) =>
     new Promise((resolve) => {
       const md = new grpc.Metadata();

@@ -1,7 +1,7 @@
 import { credentials as grpcCredentials, Metadata } from "@grpc/grpc-js";
 import { FederationService } from "../gen/tongban/v1/federation_pb.js";
 import { PlatformService } from "../gen/tongban/v1/platform_pb.js";
-import { clientCredentials } from "../transport/credentials.js";
+import { clientCredentials, withNodeIdentity } from "../transport/credentials.js";
 import { createGrpcClient, type GrpcClient } from "../transport/grpc-client.js";
 
 /** A typed client of a node's PlatformService (the vendor platform's API to its own node). */
@@ -49,7 +49,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       md.set("authorization", `Bearer ${token}`);
       callback(null, md);
     });
-    creds = grpcCredentials.combineChannelCredentials(creds, bearer);
+    creds = withNodeIdentity(grpcCredentials.combineChannelCredentials(creds, bearer), options.nodeId);
   }
   return createGrpcClient(PlatformService, options.address, creds, { defaultTimeoutMs: options.timeoutMs ?? 30_000 });
 }

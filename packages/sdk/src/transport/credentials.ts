@@ -47,12 +47,18 @@ export interface ClientCredentialsOptions {
    * The node the caller means to reach: the server certificate must carry
    * exactly the URI SAN `urn:tongban:node:<expectedNodeId>`. This replaces
    * the host-name check, since federation endpoints are identified by node id
-   * through the signed directory, not by DNS name.
+   * through the signed directory, not by DNS name. A client made with these
+   * credentials (`createGrpcClient`) that dials an IP address sends this node
+   * id as the TLS server name (SNI), since RFC 6066 allows no IP address there.
    */
   readonly expectedNodeId?: string;
   /** Check the server certificate's DNS/IP SAN against this name instead of the address host. */
   readonly serverNameOverride?: string;
-  /** A custom identity check; runs after (and in addition to) the checks above. */
+  /**
+   * A custom identity check; runs after (and in addition to) the checks above.
+   * It is given the name the client sent: with `expectedNodeId` and an IP
+   * address dialled, that is the node id.
+   */
   readonly checkServerIdentity?: ServerIdentityCheck;
 }
 
@@ -72,12 +78,31 @@ export interface ClientCredentialsOptions {
 export function clientCredentials(options: ClientCredentialsOptions): ChannelCredentials {
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError("clientCredentials: cert and key go together");
   const check = identityCheck(options);
-  return ChannelCredentials.createSsl(
+  const credentials = ChannelCredentials.createSsl(
     toBuffer(options.ca, "ca"),
     options.key === undefined ? null : toBuffer(options.key, "key"),
     options.cert === undefined ? null : toBuffer(options.cert, "cert"),
     { checkServerIdentity: check },
   );
+  return options.expectedNodeId === undefined ? credentials : withNodeIdentity(credentials, options.expectedNodeId);
+}
+
+/** Credentials that check the server by node id (see {@link clientCredentials}), and which node. */
+const nodeIdentities = new WeakMap<ChannelCredentials, string>();
+
+/**
+ * Records that `credentials` check the server by node id `nodeId` — for
+ * credentials derived from {@link clientCredentials}'s (e.g. combined with
+ * call credentials), so `createGrpcClient` still knows. Returns `credentials`.
+ */
+export function withNodeIdentity(credentials: ChannelCredentials, nodeId: string): ChannelCredentials {
+  nodeIdentities.set(credentials, nodeId);
+  return credentials;
+}
+
+/** The node id `credentials` check the server against, if they check by node id. */
+export function nodeIdentityOf(credentials: ChannelCredentials): string | undefined {
+  return nodeIdentities.get(credentials);
 }
 
 /**

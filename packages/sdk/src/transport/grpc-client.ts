@@ -1,8 +1,10 @@
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Client, Metadata, type CallOptions as GrpcCallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import { isIP } from "node:net";
 import type { Writable } from "node:stream";
 import { TongbanError } from "../errors/index.js";
 import { writeWithBackpressure } from "./abortable.js";
+import { nodeIdentityOf } from "./credentials.js";
 import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, fromWireError } from "./error-wire.js";
 import { toGrpcMethodDefinition, toMessage } from "./grpc-definition.js";
 import type { CallOptions, ServiceClient } from "./types.js";
@@ -55,6 +57,7 @@ export function createGrpcClient<S extends DescService>(
 ): GrpcClient<S> {
   if (typeof address !== "string" || address === "") throw new TypeError("createGrpcClient: address must be a non-empty string");
   const channelOptions: ChannelOptions = {
+    ...serverNameFor(address, credentials),
     ...(options.maxReceiveMessageLength === undefined ? {} : { "grpc.max_receive_message_length": options.maxReceiveMessageLength }),
     ...(options.maxSendMessageLength === undefined ? {} : { "grpc.max_send_message_length": options.maxSendMessageLength }),
     ...options.channelOptions,
@@ -67,6 +70,21 @@ export function createGrpcClient<S extends DescService>(
     out[method.localName] = bindMethod(client, method, options.defaultTimeoutMs);
   }
   return out as GrpcClient<S>;
+}
+
+/**
+ * The TLS server name for a node dialled at an IP address. grpc-js sends the
+ * address host as the server name (SNI), but RFC 6066 allows only DNS names
+ * there (Node warns, DEP0123). Credentials that check the server by node id
+ * ignore the host name, so the node id is sent instead: a DNS-shaped name
+ * that says whom the client means to reach. A DNS host is left as it is
+ * (a TLS proxy in front of a node may route by it).
+ */
+function serverNameFor(address: string, credentials: ChannelCredentials): ChannelOptions {
+  const nodeId = nodeIdentityOf(credentials);
+  if (nodeId === undefined) return {};
+  const host = /^\[([^\]]+)\](?::\d+)?$/.exec(address)?.[1] ?? /^([^:/]+)(?::\d+)?$/.exec(address)?.[1];
+  return host !== undefined && isIP(host) !== 0 ? { "grpc.ssl_target_name_override": nodeId } : {};
 }
 
 function bindMethod(client: Client, method: DescMethod, defaultTimeoutMs: number | undefined): unknown {

@@ -4,6 +4,7 @@ export {
   clientCredentials,
   requireNodeIdentity,
   serverCredentials,
+  withNodeIdentity,
   type ClientCredentialsOptions,
   type ServerCredentialsOptions,
   type ServerIdentityCheck,
