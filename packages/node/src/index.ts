@@ -7,6 +7,7 @@ export { NODE_SOFTWARE } from "./software.js";
 // store/: the ordered key-value store, its LevelDB and memory implementations, group commit and key layout.
 export {
   AbstractStore,
+  BACKUP_FORMAT,
   Collection,
   DEFAULT_GROUP_COMMIT_OPTIONS,
   DEFAULT_CACHE_SIZE,
@@ -19,12 +20,18 @@ export {
   compareBytes,
   openLevelStore,
   prefixEnd,
+  readBackup,
+  restoreBackup,
   storeKeys,
   stringPart,
   u32Part,
   u64Part,
+  verifyBackup,
+  writeBackup,
+  writeBackupInto,
 } from "./store/index.js";
 export type {
+  BackupInfo,
   BatchOp,
   CollectionName,
   GroupCommitOptions,

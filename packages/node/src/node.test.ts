@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
@@ -18,7 +18,8 @@ import { service as healthServiceDefinition } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openNode, type TongbanNode } from "./node.js";
 import { platformTokenDigest } from "./server/platform-auth.js";
-import { LevelStore } from "./store/level-store.js";
+import { restoreBackup } from "./store/backup.js";
+import { LevelStore, openLevelStore } from "./store/level-store.js";
 
 const NODE = "cn.310118.qingpu";
 const PEER = "cn.320509.wujiang";
@@ -94,6 +95,7 @@ platform:
 metrics: { listen: "127.0.0.1:0" }
 log: { level: debug }
 store: { writeBufferSize: 1048576 }
+backup: { keep: 2 }
 shutdown: { graceMs: 300 }
 `,
   );
@@ -194,6 +196,29 @@ describe("a node opened from its config file (LevelDB, mutual TLS)", () => {
       expect(text).toContain(`# TYPE ${name} `);
     expect(text).toContain(`tongban_alerts_total{kind="outbox.failed",node_id="${NODE}"} 1`);
     expect((await fetch(`http://${tongban.addresses?.metrics ?? ""}/other`)).status).toBe(404);
+  });
+
+  it("writes a backup of its store while running, one snapshot that restores to the same keys; keeps backup.keep", async () => {
+    await tongban.components.store.batch([{ type: "put", key: new TextEncoder().encode("meta\u0000backup-test"), value: new Uint8Array([1, 2, 3]) }]);
+    const [a, b] = await Promise.all([tongban.backup(), tongban.backup()]);
+    expect(b).toBe(a); // one at a time: a second call while one is written gets that one
+    expect(a.file.startsWith(join(dir, "backups", `${NODE}-`))).toBe(true);
+    const keys: string[] = [];
+    for await (const e of tongban.components.store.iterate()) keys.push(Buffer.from(e.key).toString("hex"));
+    const restored = join(dir, "restored");
+    expect((await restoreBackup(a.file, restored, { expectNodeId: NODE })).entries).toBe(keys.length);
+    const copy = await openLevelStore(restored);
+    const copied: string[] = [];
+    for await (const e of copy.iterate()) copied.push(Buffer.from(e.key).toString("hex"));
+    await copy.close();
+    expect(copied).toEqual(keys);
+    await tongban.backup();
+    await tongban.backup();
+    expect(readdirSync(join(dir, "backups"))).toHaveLength(2);
+    expect(logLines.filter((l) => l["msg"] === "backup written")).toHaveLength(3);
+    const text = await (await fetch(`http://${tongban.addresses?.metrics ?? ""}/metrics`)).text();
+    expect(text).toContain(`tongban_backups_total{result="ok",node_id="${NODE}"} 3`);
+    expect(text).toMatch(new RegExp(`tongban_backup_last_success_timestamp_seconds\\{node_id="${NODE.replace(/\./g, "\\.")}"\\} [1-9]`));
   });
 
   it("logs JSON lines carrying the node id", () => {

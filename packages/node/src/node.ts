@@ -19,6 +19,7 @@ import { createNodeLogger } from "./server/node-logger.js";
 import { createNodeMetrics, type NodeMetrics } from "./server/node-metrics.js";
 import { startPlatformServer } from "./server/platform-server.js";
 import type { ServiceServerHandle } from "./server/service-server.js";
+import { writeBackupInto, type BackupInfo } from "./store/backup.js";
 import { openLevelStore } from "./store/level-store.js";
 import type { Store } from "./store/types.js";
 
@@ -83,6 +84,12 @@ export interface TongbanNode {
    * Idempotent; safe after a failed start.
    */
   stop(): Promise<void>;
+  /**
+   * Writes a backup of the store into `config.backup.dir` while the node runs (one snapshot;
+   * docs/node.md "Backup and restore") and keeps the newest `config.backup.keep`. A call while
+   * one is being written gets that one.
+   */
+  backup(): Promise<BackupInfo & { readonly file: string }>;
 }
 
 /**
@@ -108,6 +115,29 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
   let metricsServer: MetricsServerHandle | undefined;
   const started: NodeService[] = [];
   let stopping: Promise<void> | undefined;
+  let backingUp: Promise<BackupInfo & { readonly file: string }> | undefined;
+  let backupTimer: NodeJS.Timeout | undefined;
+
+  function backup(): Promise<BackupInfo & { readonly file: string }> {
+    if (state === "stopping" || state === "stopped") return Promise.reject(new Error(`node ${config.nodeId} cannot back up: it is ${state}`));
+    backingUp ??= (async () => {
+      const t0 = Date.now();
+      try {
+        const info = await writeBackupInto(components.store, config.backup.dir, { nodeId: config.nodeId, keep: config.backup.keep, now: clock });
+        components.metrics.backupsTotal.inc({ result: "ok" });
+        components.metrics.backupLastSuccess.set(Date.now() / 1000);
+        log.info({ file: info.file, entries: info.entries, bytes: info.bytes, ms: Date.now() - t0 }, "backup written");
+        return info;
+      } catch (err) {
+        components.metrics.backupsTotal.inc({ result: "failed" });
+        log.error({ err }, "backup failed");
+        throw err;
+      } finally {
+        backingUp = undefined;
+      }
+    })();
+    return backingUp;
+  }
 
   const federationImpl = { ...nodeInfoService({ nodeId: config.nodeId, suites, now: clock }), ...components.federation };
   const onAuthenticated = (principal: string, ctx: HandlerContext): void => {
@@ -139,6 +169,11 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     };
     state = "running";
     log.info({ ...addresses, platformAuth: config.platform.auth.kind }, "node listening");
+    if (config.backup.everyHours > 0) {
+      // Failures are logged and counted (tongban_backups_total{result="failed"}).
+      backupTimer = setInterval(() => void backup().catch(() => undefined), config.backup.everyHours * 3_600_000);
+      backupTimer.unref();
+    }
     return addresses;
   }
 
@@ -146,6 +181,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     stopping ??= (async () => {
       state = "stopping";
       log.info("node stopping");
+      clearInterval(backupTimer);
       // Both servers report NOT_SERVING before either refuses calls.
       federation?.health.setServing(false);
       platform?.health.setServing(false);
@@ -158,6 +194,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
         }
       }
       await metricsServer?.close();
+      await backingUp?.catch(() => undefined); // a backup being written finishes before the store closes
       await components.store.close();
       addresses = undefined;
       state = "stopped";
@@ -181,6 +218,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     },
     start,
     stop,
+    backup,
   };
 }
 

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openLevelStore, type Store } from "@tongban/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 
@@ -12,6 +13,12 @@ async function tongban(...args: string[]): Promise<{ code: number; out: string; 
   let err = "";
   const code = await run(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
   return { code, out, err };
+}
+
+async function keysOf(store: Store): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.iterate()) out.push(`${Buffer.from(e.key).toString("hex")}=${Buffer.from(e.value).toString("hex")}`);
+  return out;
 }
 
 describe("tongban node", () => {
@@ -52,6 +59,63 @@ describe("tongban node", () => {
     expect(await running).toBe(0);
     expect(err).toContain("stopping cn.320509.wujiang gracefully");
   });
+
+  it("backs up a running node on SIGUSR2 and a stopped one with `node backup`; verify-backup and restore check what they read", async () => {
+    const init = await tongban("--json", "node", "init", "--node-id", "cn.330421.jiashan", "--dir", join(dir, "jiashan"), "--new-federation", "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(init.code, init.err).toBe(0);
+    const { config } = JSON.parse(init.out) as { config: string };
+    const data = join(dir, "jiashan", "data");
+
+    let err = "";
+    const running = run(["node", "start", "--config", config], { stdout: () => undefined, stderr: (t) => void (err += t) });
+    for (let i = 0; i < 200 && !err.includes("running"); i++) await new Promise((r) => setTimeout(r, 25));
+    process.emit("SIGUSR2");
+    for (let i = 0; i < 200 && !err.includes("SIGUSR2: backup"); i++) await new Promise((r) => setTimeout(r, 25));
+    const online = /SIGUSR2: backup written to (\S+\.tbbackup)/.exec(err)?.[1];
+    expect(online, err).toBeDefined();
+    expect(existsSync(online!)).toBe(true);
+    process.emit("SIGTERM");
+    expect(await running).toBe(0);
+    expect(process.listenerCount("SIGUSR2")).toBe(0);
+
+    // Data of every shape, then: the store in use → refused with a hint; free → backed up.
+    const store = await openLevelStore(data);
+    await store.batch(Array.from({ length: 500 }, (_, i) => ({ type: "put" as const, key: new TextEncoder().encode(`test\u0000${i}`), value: new Uint8Array(i % 97).fill(i % 251) })));
+    const locked = await tongban("node", "backup", "--config", config);
+    expect(locked.code).toBe(1);
+    expect(locked.err).toContain("STORE_UNAVAILABLE");
+    expect(locked.err).toContain("SIGUSR2");
+    const keys = await keysOf(store);
+    await store.close();
+    const offline = await tongban("--json", "node", "backup", "--config", config);
+    expect(offline.code, offline.err).toBe(0);
+    const written = JSON.parse(offline.out) as { file: string; entries: number; nodeId: string; sha256: string };
+    expect(written).toMatchObject({ nodeId: "cn.330421.jiashan", entries: keys.length });
+
+    const verified = await tongban("--json", "node", "verify-backup", written.file);
+    expect(verified.code, verified.err).toBe(0);
+    expect(JSON.parse(verified.out)).toMatchObject({ entries: keys.length, sha256: written.sha256 });
+    const damaged = join(dir, "damaged.tbbackup");
+    const bytes = readFileSync(written.file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 40) ^ 0xff, bytes.length - 40);
+    writeFileSync(damaged, bytes);
+    const bad = await tongban("node", "verify-backup", damaged);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("BACKUP_INVALID");
+
+    const over = await tongban("node", "restore", "--config", config, "--from", written.file);
+    expect(over.code).toBe(1);
+    expect(over.err).toContain("BACKUP_TARGET_EXISTS");
+    renameSync(data, `${data}.old`);
+    const restored = await tongban("--json", "node", "restore", "--config", config, "--from", written.file);
+    expect(restored.code, restored.err).toBe(0);
+    const copy = await openLevelStore(data);
+    try {
+      expect(await keysOf(copy)).toEqual(keys);
+    } finally {
+      await copy.close();
+    }
+  }, 30_000);
 
   it("init refuses a malformed node id with a code", async () => {
     const r = await tongban("--json", "node", "init", "--node-id", "Qingpu!", "--dir", join(dir, "bad"), "--new-federation");

@@ -2,7 +2,20 @@ import { existsSync } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { composeNode, initNodeDirectory, loadNodeConfig, openNode, verifyNodeConfig, NODE_DIR_LAYOUT, type ConfigIssue } from "@tongban/node";
+import {
+  composeNode,
+  initNodeDirectory,
+  loadNodeConfig,
+  openLevelStore,
+  openNode,
+  restoreBackup,
+  verifyBackup,
+  verifyNodeConfig,
+  writeBackupInto,
+  NODE_DIR_LAYOUT,
+  type BackupInfo,
+  type ConfigIssue,
+} from "@tongban/node";
 import { TongbanError, createFederationRoot, describeCertificate, validateNodeId, type CertificateAuthority } from "@tongban/sdk";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
 import { CliError, type Output } from "../output.js";
@@ -46,10 +59,64 @@ export const nodeCommand: CommandRegistrar = (program, ctx) => {
     .action(async (opts: { config: string }, cmd: Command) => check(opts.config, outputFor(cmd, ctx), ctx));
 
   n.command("start")
-    .description("run the node until SIGINT/SIGTERM, then shut down gracefully")
+    .description("run the node until SIGINT/SIGTERM, then shut down gracefully; SIGUSR2 writes a backup into backup.dir")
     .requiredOption("--config <file>", "node.yaml")
     .action(async (opts: { config: string }, cmd: Command) => start(opts.config, outputFor(cmd, ctx)));
+
+  n.command("backup")
+    .description("back up a stopped node's store into backup.dir (a running node: send it SIGUSR2, or set backup.everyHours)")
+    .requiredOption("--config <file>", "node.yaml")
+    .action(async (opts: { config: string }, cmd: Command) => backup(opts.config, outputFor(cmd, ctx)));
+
+  n.command("restore")
+    .description("restore a backup into the node's data directory, which must be empty or absent (the node stopped)")
+    .requiredOption("--config <file>", "node.yaml")
+    .requiredOption("--from <file>", "the backup (.tbbackup)")
+    .action(async (opts: { config: string; from: string }, cmd: Command) => restore(opts.config, opts.from, outputFor(cmd, ctx)));
+
+  n.command("verify-backup")
+    .description("read a backup whole and check its record count and checksum; exit 1 when it is damaged")
+    .argument("<file>", "the backup (.tbbackup)")
+    .action(async (file: string, _opts: unknown, cmd: Command) => showBackup("verified", await verifyBackup(file), undefined, outputFor(cmd, ctx)));
 };
+
+function showBackup(what: string, info: BackupInfo, file: string | undefined, out: Output): void {
+  out.table(
+    ["backup", ""],
+    [
+      ...(file === undefined ? [] : [["file", file] as [string, string]]),
+      ["node", info.nodeId],
+      ["taken at", info.createdAt],
+      ["keys", info.entries.toLocaleString("en-US")],
+      ["size", `${info.bytes.toLocaleString("en-US")} bytes`],
+      ["SHA-256", info.sha256],
+    ],
+  );
+  out.result({ ok: true, [what]: true, ...(file === undefined ? {} : { file }), ...info });
+}
+
+async function backup(configFile: string, out: Output): Promise<void> {
+  const config = await loadNodeConfig(configFile);
+  const store = await openLevelStore(config.dataDir, config.store).catch((err: unknown) => {
+    if (err instanceof TongbanError && (err.details as { reason?: string } | undefined)?.reason === "locked") {
+      throw new CliError("STORE_UNAVAILABLE", `the node's store is in use (is the node running?): send the running node SIGUSR2 to have it write a backup into ${config.backup.dir}`);
+    }
+    throw err;
+  });
+  try {
+    const info = await writeBackupInto(store, config.backup.dir, { nodeId: config.nodeId, keep: config.backup.keep });
+    showBackup("written", info, info.file, out);
+  } finally {
+    await store.close();
+  }
+}
+
+async function restore(configFile: string, from: string, out: Output): Promise<void> {
+  const config = await loadNodeConfig(configFile);
+  const info = await restoreBackup(from, config.dataDir, { expectNodeId: config.nodeId, ...config.store });
+  showBackup("restored", info, config.dataDir, out);
+  out.note(`restored into ${config.dataDir}; start the node as usual: it resumes its outbox and held messages from there.`);
+}
 
 async function init(opts: InitOptions, out: Output): Promise<void> {
   const dir = resolve(opts.dir);
@@ -138,8 +205,17 @@ async function start(file: string, out: Output): Promise<void> {
   const node = await openNode(file, { compose: (parts) => composeNode(parts) });
   const addresses = await node.start();
   out.note(`node ${node.nodeId} running: federation ${addresses.federation}, platform ${addresses.platform}${addresses.metrics === undefined ? "" : `, metrics http://${addresses.metrics}/metrics`}. Ctrl-C stops it.`);
+  // SIGUSR2: a backup while running. The node logs the result and counts it in tongban_backups_total; this is for the terminal.
+  const onBackup = () => {
+    node.backup().then(
+      (info) => out.note(`SIGUSR2: backup written to ${info.file} (${info.entries} keys, ${info.bytes} bytes)`),
+      (err: unknown) => out.note(`SIGUSR2: backup failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  };
+  process.on("SIGUSR2", onBackup);
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
+      process.off("SIGUSR2", onBackup);
       out.note(`${signal}: stopping ${node.nodeId} gracefully…`);
       void node.stop().then(done, done);
     };

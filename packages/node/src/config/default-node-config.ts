@@ -15,6 +15,7 @@ export const NODE_DIR_LAYOUT = Object.freeze({
   anchor: "pki/root.crt",
   crl: "pki/crl.pem",
   peersDir: "peers",
+  backups: NODE_CONFIG_DEFAULTS.backupDir,
 });
 
 /**
@@ -47,6 +48,7 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     retry: { policy: DEFAULT_RETRY_POLICY, perDestination: {} },
     limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight, perPartnerRate: D.perPartnerRate, perPartnerBurst: D.perPartnerBurst, perPartnerInFlight: D.perPartnerInFlight },
     store: { writeBufferSize: D.storeWriteBufferSize, cacheSize: D.storeCacheSize },
+    backup: { dir: join(dir, L.backups), everyHours: D.backupEveryHours, keep: D.backupKeep },
     shutdown: { graceMs: D.shutdownGraceMs, drainDelayMs: D.drainDelayMs },
   };
 }

@@ -25,13 +25,17 @@ export const NODE_CONFIG_DEFAULTS = Object.freeze({
   perPartnerInFlight: 64,
   storeWriteBufferSize: DEFAULT_WRITE_BUFFER_SIZE,
   storeCacheSize: DEFAULT_CACHE_SIZE,
+  // Relative to the config file's directory (the node directory).
+  backupDir: "backups",
+  backupEveryHours: 0,
+  backupKeep: 7,
   shutdownGraceMs: 5_000,
   drainDelayMs: 0,
 });
 
 const TOP_KEYS = [
   "nodeId", "dataDir", "federation", "signing", "trust", "peers", "platform", "mapping",
-  "calendar", "metrics", "log", "retry", "limits", "store", "shutdown", "console",
+  "calendar", "metrics", "log", "retry", "limits", "store", "backup", "shutdown", "console",
 ] as const;
 const ALGORITHMS: readonly SignatureAlgorithm[] = ["ES256", "EdDSA", "SM2SM3"];
 const SUITES: readonly Suite[] = ["jose-v1", "gm-v1"];
@@ -151,6 +155,14 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     cacheSize: r.integer(st, "cacheSize", "store", D.storeCacheSize, 1, 64 * 1024 * 1024 * 1024),
   };
 
+  const bk = r.object(root["backup"], "backup", false) ?? {};
+  r.known(bk, "backup", ["dir", "everyHours", "keep"]);
+  const backup = {
+    dir: r.path(bk, "dir", "backup", false) ?? r.resolvePath(D.backupDir),
+    everyHours: r.integer(bk, "everyHours", "backup", D.backupEveryHours, 0, 24 * 366),
+    keep: r.integer(bk, "keep", "backup", D.backupKeep, 1, 100_000),
+  };
+
   const sd = r.object(root["shutdown"], "shutdown", false) ?? {};
   r.known(sd, "shutdown", ["graceMs", "drainDelayMs"]);
   const shutdown = {
@@ -178,6 +190,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     retry,
     limits,
     store,
+    backup,
     shutdown,
   };
 }

@@ -45,6 +45,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     limits: { ...config.limits },
     store: { ...config.store },
+    backup: { ...config.backup, dir: rel(config.backup.dir) },
     shutdown: { ...config.shutdown },
   };
   return `# Tongban reference node configuration (docs/node.md#configuration).\n# Relative paths resolve against this file's directory.\n${stringify(doc)}`;

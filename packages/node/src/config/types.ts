@@ -114,6 +114,14 @@ export interface NodeConfig {
     /** LevelDB block cache, in bytes. */
     readonly cacheSize: number;
   };
+  readonly backup: {
+    /** Where the node writes its backups, `<nodeId>-<UTC time>.tbbackup` (docs/node.md "Backup and restore"). */
+    readonly dir: string;
+    /** Hours between scheduled backups; 0: only when asked (SIGUSR2 to `tongban node start`). */
+    readonly everyHours: number;
+    /** This node's backups kept in `dir`: after a new one is written, older ones beyond this are deleted. */
+    readonly keep: number;
+  };
   readonly shutdown: {
     /** Time calls in flight get to finish before they are cancelled, in ms. */
     readonly graceMs: number;

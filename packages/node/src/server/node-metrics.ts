@@ -20,6 +20,8 @@ export interface NodeMetrics {
   readonly deadlineWarningsTotal: Counter<"level">;
   /** Alerts raised, by kind (e.g. outbox.failed, outbox.rejected). */
   readonly alertsTotal: Counter<"kind">;
+  readonly backupsTotal: Counter<"result">;
+  readonly backupLastSuccess: Gauge<never>;
 }
 
 /** Options of {@link createNodeMetrics}. */
@@ -82,6 +84,17 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       name: "tongban_alerts_total",
       help: "Operator alerts raised, by kind",
       labelNames: ["kind"] as const,
+      registers,
+    }),
+    backupsTotal: new Counter({
+      name: "tongban_backups_total",
+      help: "Store backups written, by result (ok, failed)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    backupLastSuccess: new Gauge({
+      name: "tongban_backup_last_success_timestamp_seconds",
+      help: "When the last store backup was completed (Unix time); 0 before the first",
       registers,
     }),
   };

@@ -87,6 +87,8 @@ export const ERROR_CODES = {
   // ── store, delivery, evidence ───────────────────────────────────────────
   STORE_UNAVAILABLE: { grpc: "UNAVAILABLE", summary: "the node's store cannot be written now; nothing was accepted" },
   STORE_CORRUPT: { grpc: "DATA_LOSS", summary: "stored data failed an integrity check" },
+  BACKUP_INVALID: { grpc: "DATA_LOSS", summary: "a store backup file is not a backup, is truncated or damaged, or fails its checksum" },
+  BACKUP_TARGET_EXISTS: { grpc: "FAILED_PRECONDITION", summary: "a restore would write into a data directory that already holds data" },
   DELIVERY_FAILED: { grpc: "UNAVAILABLE", summary: "delivery to the partner failed; the outbox will retry" },
   DELIVERY_DEADLINE_EXCEEDED: { grpc: "DEADLINE_EXCEEDED", summary: "delivery retries reached the final deadline; the message is FAILED" },
   RECEIPT_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a technical receipt does not verify or does not bind the sent message" },
