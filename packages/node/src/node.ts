@@ -19,7 +19,7 @@ import { createNodeLogger } from "./server/node-logger.js";
 import { createNodeMetrics, type NodeMetrics } from "./server/node-metrics.js";
 import { startPlatformServer } from "./server/platform-server.js";
 import type { ServiceServerHandle } from "./server/service-server.js";
-import { writeBackupInto, type BackupInfo } from "./store/backup.js";
+import { scheduleBackups, writeBackupInto, type BackupInfo } from "./store/backup.js";
 import { openLevelStore } from "./store/level-store.js";
 import type { Store } from "./store/types.js";
 
@@ -116,7 +116,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
   const started: NodeService[] = [];
   let stopping: Promise<void> | undefined;
   let backingUp: Promise<BackupInfo & { readonly file: string }> | undefined;
-  let backupTimer: NodeJS.Timeout | undefined;
+  let stopBackups = (): void => undefined;
 
   function backup(): Promise<BackupInfo & { readonly file: string }> {
     if (state === "stopping" || state === "stopped") return Promise.reject(new Error(`node ${config.nodeId} cannot back up: it is ${state}`));
@@ -169,11 +169,8 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     };
     state = "running";
     log.info({ ...addresses, platformAuth: config.platform.auth.kind }, "node listening");
-    if (config.backup.everyHours > 0) {
-      // Failures are logged and counted (tongban_backups_total{result="failed"}).
-      backupTimer = setInterval(() => void backup().catch(() => undefined), config.backup.everyHours * 3_600_000);
-      backupTimer.unref();
-    }
+    // Failures are logged and counted by backup() (tongban_backups_total{result="failed"}).
+    stopBackups = scheduleBackups(config.backup.everyHours, backup);
     return addresses;
   }
 
@@ -181,7 +178,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     stopping ??= (async () => {
       state = "stopping";
       log.info("node stopping");
-      clearInterval(backupTimer);
+      stopBackups();
       // Both servers report NOT_SERVING before either refuses calls.
       federation?.health.setServing(false);
       platform?.health.setServing(false);

@@ -44,6 +44,7 @@ describe("parseNodeConfig", () => {
     expect(c.retry.policy).toEqual(DEFAULT_RETRY_POLICY);
     expect(c.limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, timestampWindowMs: 300_000, maxInFlight: 256, perPartnerRate: 500, perPartnerBurst: 1_000, perPartnerInFlight: 64 });
     expect(c.store).toEqual({ writeBufferSize: 32 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
+    expect(c.backup).toEqual({ dir: "/srv/node/backups", everyHours: 0, keep: 7 });
     expect(c.shutdown).toEqual({ graceMs: 5000, drainDelayMs: 0 });
   });
 
@@ -59,10 +60,12 @@ describe("parseNodeConfig", () => {
         metrics: { listen: "127.0.0.1:9464" },
         log: { level: "debug" },
         store: { writeBufferSize: 8 * 1024 * 1024 },
+        backup: { dir: "../backups/qingpu", everyHours: 24, keep: 30 },
       },
       { baseDir: "/srv/node" },
     );
     expect(c.store).toEqual({ writeBufferSize: 8 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
+    expect(c.backup).toEqual({ dir: "/srv/backups/qingpu", everyHours: 24, keep: 30 });
     expect(c.dataDir).toBe("/var/lib/tongban");
     expect(c.federation.listen).toEqual({ host: "::1", port: 0 });
     expect(c.peers).toEqual([{ nodeId: "cn.320509.wujiang", address: "10.0.0.2:7443", suite: "jose-v1", certificates: ["/srv/node/peers/wujiang.tls.crt"] }]);
@@ -91,6 +94,9 @@ describe("parseNodeConfig", () => {
     ["a tiny message limit", (r: Record<string, unknown>) => (r["limits"] = { maxMessageBytes: 10 }), "limits.maxMessageBytes", /between/],
     ["a memtable below LevelDB's floor", (r: Record<string, unknown>) => (r["store"] = { writeBufferSize: 4096 }), "store.writeBufferSize", /between/],
     ["a misspelt store key", (r: Record<string, unknown>) => (r["store"] = { blockCache: 1 }), "store.blockCache", /unknown key/],
+    ["a backup schedule in minutes", (r: Record<string, unknown>) => (r["backup"] = { everyHours: 0.5 }), "backup.everyHours", /whole number/],
+    ["keeping no backup", (r: Record<string, unknown>) => (r["backup"] = { keep: 0 }), "backup.keep", /between|at least/],
+    ["a misspelt backup key", (r: Record<string, unknown>) => (r["backup"] = { directory: "b" }), "backup.directory", /unknown key/],
     ["a fractional grace", (r: Record<string, unknown>) => (r["shutdown"] = { graceMs: 1.5 }), "shutdown.graceMs", /whole number/],
   ])("refuses %s, naming the path", (_name, mutate, path, reason) => {
     const raw = minimal();

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TongbanError } from "@tongban/sdk";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BACKUP_FORMAT, readBackup, restoreBackup, verifyBackup, writeBackup, writeBackupInto } from "./backup.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BACKUP_FORMAT, readBackup, restoreBackup, scheduleBackups, verifyBackup, writeBackup, writeBackupInto } from "./backup.js";
 import { openLevelStore, type LevelStore } from "./level-store.js";
 import { MemoryStore } from "./memory-store.js";
 import type { Store } from "./types.js";
@@ -152,5 +152,34 @@ describe("store backups", () => {
     await writeBackup(store, file, { nodeId: NODE });
     truncateSync(file, 100);
     await expect(verifyBackup(file)).rejects.toMatchObject({ code: "BACKUP_INVALID" });
+  });
+});
+
+describe("the backup schedule", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("runs every everyHours hours until stopped, none at 0, and survives a failed run", async () => {
+    vi.useFakeTimers();
+    let runs = 0;
+    const stop = scheduleBackups(6, async () => {
+      runs++;
+      if (runs === 1) throw new Error("disk full");
+    });
+    await vi.advanceTimersByTimeAsync(6 * 3_600_000 - 1);
+    expect(runs).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toBe(1);
+    await vi.advanceTimersByTimeAsync(12 * 3_600_000);
+    expect(runs).toBe(3);
+    stop();
+    await vi.advanceTimersByTimeAsync(24 * 3_600_000);
+    expect(runs).toBe(3);
+
+    let never = 0;
+    scheduleBackups(0, async () => void never++)();
+    await vi.advanceTimersByTimeAsync(1_000 * 3_600_000);
+    expect(never).toBe(0);
   });
 });

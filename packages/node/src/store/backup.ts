@@ -255,6 +255,17 @@ export async function writeBackupInto(store: Store, dir: string, meta: { readonl
   return { ...info, file };
 }
 
+/**
+ * Calls `run` every `everyHours` hours (none when 0) until the returned function is called.
+ * The timer does not keep the process alive; `run`'s failures are its own to report.
+ */
+export function scheduleBackups(everyHours: number, run: () => Promise<unknown>): () => void {
+  if (everyHours <= 0) return () => undefined;
+  const timer = setInterval(() => void run().catch(() => undefined), everyHours * 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 async function trailerDigest(file: string, size: number): Promise<string> {
   const fh = await open(file, "r");
   try {
