@@ -97,7 +97,8 @@ function showBackup(what: string, info: BackupInfo, file: string | undefined, ou
 
 async function backup(configFile: string, out: Output): Promise<void> {
   const config = await loadNodeConfig(configFile);
-  const store = await openLevelStore(config.dataDir, config.store).catch((err: unknown) => {
+  // Never create a store here: a wrong dataDir would give an empty backup.
+  const store = await openLevelStore(config.dataDir, { ...config.store, createIfMissing: false }).catch((err: unknown) => {
     if (err instanceof TongbanError && (err.details as { reason?: string } | undefined)?.reason === "locked") {
       throw new CliError("STORE_UNAVAILABLE", `the node's store is in use (is the node running?): send the running node SIGUSR2 to have it write a backup into ${config.backup.dir}`);
     }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TongbanError } from "@tongban/sdk";
 import { openLevelStore, type LevelStoreOptions } from "./level-store.js";
@@ -228,7 +228,15 @@ export async function restoreBackup(file: string, location: string, options: Lev
     }
     if (batch.length > 0) await store.batch(batch);
     await store.close();
-    await rm(location, { recursive: true, force: true }); // an empty directory, if any
+    // The target was empty or absent when checked; if something wrote into it since (a node
+    // started meanwhile), rmdir fails rather than deleting what it wrote.
+    await rmdir(location).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return;
+      if (err.code === "ENOTEMPTY" || err.code === "EEXIST") {
+        throw new TongbanError("BACKUP_TARGET_EXISTS", `${location} received data during the restore: nothing was restored`, { details: { location: basename(location) } });
+      }
+      throw err;
+    });
     await rename(scratch, location);
     await syncDir(dirname(location));
   } catch (err) {
