@@ -6,7 +6,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
-import type { HandlerContext, ServiceImpl, Suite, TrustStore } from "@tongban/sdk";
+import { TongbanError, type HandlerContext, type ServiceImpl, type Suite, type TrustStore } from "@tongban/sdk";
 import type { FederationService, PlatformService } from "@tongban/sdk/gen";
 import { loadNodeConfig } from "./config/load-node-config.js";
 import { verifyNodeConfig } from "./config/verify-node-config.js";
@@ -19,7 +19,7 @@ import { createNodeLogger } from "./server/node-logger.js";
 import { createNodeMetrics, type NodeMetrics } from "./server/node-metrics.js";
 import { startPlatformServer } from "./server/platform-server.js";
 import type { ServiceServerHandle } from "./server/service-server.js";
-import { scheduleBackups, writeBackupInto, type BackupInfo } from "./store/backup.js";
+import { scheduleBackups, writeBackupInto, type WrittenBackup } from "./store/backup.js";
 import { openLevelStore } from "./store/level-store.js";
 import type { Store } from "./store/types.js";
 
@@ -89,7 +89,7 @@ export interface TongbanNode {
    * docs/node.md "Backup and restore") and keeps the newest `config.backup.keep`. A call while
    * one is being written gets that one.
    */
-  backup(): Promise<BackupInfo & { readonly file: string }>;
+  backup(): Promise<WrittenBackup>;
 }
 
 /**
@@ -115,11 +115,11 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
   let metricsServer: MetricsServerHandle | undefined;
   const started: NodeService[] = [];
   let stopping: Promise<void> | undefined;
-  let backingUp: Promise<BackupInfo & { readonly file: string }> | undefined;
+  let backingUp: Promise<WrittenBackup> | undefined;
   let stopBackups = (): void => undefined;
 
-  function backup(): Promise<BackupInfo & { readonly file: string }> {
-    if (state === "stopping" || state === "stopped") return Promise.reject(new Error(`node ${config.nodeId} cannot back up: it is ${state}`));
+  function backup(): Promise<WrittenBackup> {
+    if (state === "stopping" || state === "stopped") return Promise.reject(new TongbanError("STORE_UNAVAILABLE", `node ${config.nodeId} cannot back up: it is ${state}`));
     backingUp ??= (async () => {
       const t0 = Date.now();
       try {

@@ -32,6 +32,9 @@ export interface BackupInfo {
   readonly sha256: string;
 }
 
+/** A backup written into a directory: what {@link writeBackupInto} returns. */
+export type WrittenBackup = BackupInfo & { readonly file: string };
+
 const END = 0xffffffff;
 const MAX_HEADER = 64 * 1024;
 /** Record lengths above this are refused as damage, not allocated (LevelDB values here are far smaller). */
@@ -252,7 +255,7 @@ export async function restoreBackup(file: string, location: string, options: Lev
  * Writes a backup into `dir` named `<nodeId>-<UTC time>.tbbackup` and deletes the oldest of
  * that node's backups there beyond `keep`. Returns the file and what was written.
  */
-export async function writeBackupInto(store: Store, dir: string, meta: { readonly nodeId: string; readonly keep: number; readonly now?: () => Date }): Promise<BackupInfo & { readonly file: string }> {
+export async function writeBackupInto(store: Store, dir: string, meta: { readonly nodeId: string; readonly keep: number; readonly now?: () => Date }): Promise<WrittenBackup> {
   const now = meta.now ?? (() => new Date());
   const stamp = now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   let file = join(dir, `${meta.nodeId}-${stamp}.tbbackup`);
