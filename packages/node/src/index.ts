@@ -33,6 +33,7 @@ export {
 export type {
   BackupInfo,
   BatchOp,
+  ReadBackupHooks,
   WrittenBackup,
   CollectionName,
   GroupCommitOptions,

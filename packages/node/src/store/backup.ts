@@ -108,6 +108,14 @@ export async function writeBackup(store: Store, file: string, meta: { readonly n
   }
 }
 
+/** What {@link readBackup} reports besides the records. */
+export interface ReadBackupHooks {
+  /** The header, before the first record (may throw to refuse the backup). */
+  header?(header: Pick<BackupInfo, "format" | "nodeId" | "createdAt">): void;
+  /** The whole backup, once its trailer has been checked. */
+  end?(info: BackupInfo): void;
+}
+
 /**
  * Reads a backup's records in order. The trailer's count and digest are checked after the last
  * record, so the caller must not trust what it was given until the iteration ended without an
@@ -115,11 +123,12 @@ export async function writeBackup(store: Store, file: string, meta: { readonly n
  *
  * @throws TongbanError `BACKUP_INVALID` (not a backup, truncated, damaged, checksum mismatch)
  */
-export async function* readBackup(file: string, onHeader?: (info: Pick<BackupInfo, "format" | "nodeId" | "createdAt">) => void): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
+export async function* readBackup(file: string, hooks: ReadBackupHooks = {}): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
   const hash = createHash("sha256");
   const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
   let buf: Buffer = Buffer.alloc(0);
   let done = false;
+  let bytes = 0;
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   /** At least `n` bytes buffered (false at the end of the file). */
   const fill = async (n: number): Promise<boolean> => {
@@ -134,6 +143,7 @@ export async function* readBackup(file: string, onHeader?: (info: Pick<BackupInf
   const take = (n: number, hashed = true): Buffer => {
     const out = buf.subarray(0, n);
     buf = buf.subarray(n);
+    bytes += n;
     if (hashed) hash.update(out);
     return out;
   };
@@ -149,7 +159,8 @@ export async function* readBackup(file: string, onHeader?: (info: Pick<BackupInf
     }
     if (header.format !== BACKUP_FORMAT) throw invalid(file, `format ${JSON.stringify(header.format)}, expected ${BACKUP_FORMAT}`);
     if (typeof header.nodeId !== "string" || typeof header.createdAt !== "string") throw invalid(file, "the header lacks nodeId or createdAt");
-    onHeader?.({ format: header.format, nodeId: header.nodeId, createdAt: header.createdAt });
+    const { format, nodeId, createdAt } = header as { format: string; nodeId: string; createdAt: string };
+    hooks.header?.({ format, nodeId, createdAt });
     let entries = 0n;
     for (;;) {
       if (!(await fill(4))) throw invalid(file, `truncated after ${entries} records`);
@@ -171,6 +182,7 @@ export async function* readBackup(file: string, onHeader?: (info: Pick<BackupInf
     if (count !== entries) throw invalid(file, `the trailer counts ${count} records, the file holds ${entries}`);
     if (!hash.digest().equals(digest)) throw invalid(file, "checksum mismatch");
     if (await fill(1)) throw invalid(file, "bytes after the trailer");
+    hooks.end?.({ format, nodeId, createdAt, entries: Number(entries), bytes, sha256: digest.toString("hex") });
   } catch (err) {
     if (err instanceof TongbanError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -187,11 +199,9 @@ export async function* readBackup(file: string, onHeader?: (info: Pick<BackupInf
  * @throws TongbanError `BACKUP_INVALID`
  */
 export async function verifyBackup(file: string): Promise<BackupInfo> {
-  let header: Pick<BackupInfo, "format" | "nodeId" | "createdAt"> | undefined;
-  let entries = 0;
-  for await (const _ of readBackup(file, (h) => (header = h))) entries++;
-  const { size } = await stat(file);
-  return { ...header!, entries, bytes: size, sha256: await trailerDigest(file, size) };
+  let info: BackupInfo | undefined;
+  for await (const _ of readBackup(file, { end: (i) => (info = i) }));
+  return info!;
 }
 
 /**
@@ -214,16 +224,17 @@ export async function restoreBackup(file: string, location: string, options: Lev
   const scratch = join(dirname(location), `.${basename(location)}.restoring-${randomBytes(4).toString("hex")}`);
   await mkdir(dirname(location), { recursive: true });
   const store = await openLevelStore(scratch, storeOptions);
-  let header: Pick<BackupInfo, "format" | "nodeId" | "createdAt"> | undefined;
-  let entries = 0;
+  let info: BackupInfo | undefined;
   try {
     let batch: BatchOp[] = [];
-    for await (const e of readBackup(file, (h) => {
-      header = h;
-      if (expectNodeId !== undefined && h.nodeId !== expectNodeId) throw invalid(file, `it is node ${h.nodeId}'s, not ${expectNodeId}'s`);
-    })) {
+    const hooks: ReadBackupHooks = {
+      header: (h) => {
+        if (expectNodeId !== undefined && h.nodeId !== expectNodeId) throw invalid(file, `it is node ${h.nodeId}'s, not ${expectNodeId}'s`);
+      },
+      end: (i) => (info = i),
+    };
+    for await (const e of readBackup(file, hooks)) {
       batch.push({ type: "put", key: e.key, value: e.value });
-      entries++;
       if (batch.length >= 1000) {
         await store.batch(batch);
         batch = [];
@@ -247,8 +258,7 @@ export async function restoreBackup(file: string, location: string, options: Lev
     await rm(scratch, { recursive: true, force: true });
     throw err;
   }
-  const { size } = await stat(file);
-  return { ...header!, entries, bytes: size, sha256: await trailerDigest(file, size) };
+  return info!;
 }
 
 /**
@@ -275,17 +285,6 @@ export function scheduleBackups(everyHours: number, run: () => Promise<unknown>)
   const timer = setInterval(() => void run().catch(() => undefined), everyHours * 3_600_000);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-async function trailerDigest(file: string, size: number): Promise<string> {
-  const fh = await open(file, "r");
-  try {
-    const b = Buffer.alloc(32);
-    await fh.read(b, 0, 32, size - 32);
-    return b.toString("hex");
-  } finally {
-    await fh.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

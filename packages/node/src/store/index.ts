@@ -2,7 +2,7 @@
 // suite (compliance.ts) and the crash-test fixtures are deliberately absent.
 export { AbstractStore } from "./abstract-store.js";
 export { BACKUP_FORMAT, readBackup, restoreBackup, verifyBackup, writeBackup, writeBackupInto } from "./backup.js";
-export type { BackupInfo, WrittenBackup } from "./backup.js";
+export type { BackupInfo, ReadBackupHooks, WrittenBackup } from "./backup.js";
 export type { NormalizedRange } from "./abstract-store.js";
 export { compareBytes, prefixEnd } from "./bytes.js";
 export { Collection } from "./collection.js";
