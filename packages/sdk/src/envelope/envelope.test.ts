@@ -89,6 +89,17 @@ describe("createEnvelope / verifyEnvelope", () => {
     await expectCode(verifyEnvelope(made.bytes, opts()), "ENVELOPE_DECRYPTION_FAILED");
   });
 
+  it("tries several decryption keys in order (a rotated key kept for bodies encrypted before the switch)", async () => {
+    const made = await createEnvelope({ body: submissionBody, sender: QINGPU, recipient: WUJIANG, signer: signerOf(qingpu), encryptTo: tlsPublic(wujiang), now: T0 });
+    for (const keys of [[tlsPrivate(jiashan), tlsPrivate(wujiang)], [tlsPrivate(wujiang), tlsPrivate(jiashan)]]) {
+      const v = await verifyEnvelope(made.bytes, opts({ decryptionKey: keys }));
+      if (v.body?.kind.case !== "applicationSubmission") throw new Error(`opened as ${String(v.body?.kind.case)}`);
+      expect(v.body.kind.value.applicant?.idNumber).toBe("11010519491231002X");
+    }
+    await expectCode(verifyEnvelope(made.bytes, opts({ decryptionKey: [tlsPrivate(jiashan), tlsPrivate(qingpu)] })), "ENVELOPE_DECRYPTION_FAILED");
+    await expectCode(verifyEnvelope(made.bytes, opts({ decryptionKey: [] })), "ENVELOPE_DECRYPTION_FAILED");
+  });
+
   it("refuses to send personal data in the clear", async () => {
     await expect(createEnvelope({ body: submissionBody, sender: QINGPU, recipient: WUJIANG, signer: signerOf(qingpu) })).rejects.toThrow(TypeError);
   });

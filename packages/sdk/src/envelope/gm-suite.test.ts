@@ -115,6 +115,9 @@ describe("gm-v1 envelopes", () => {
     await expectCode(verifyEnvelope(made.bytes, opts(WUJIANG, { sm2DecryptionKey: key(jiashanSign) })), "ENVELOPE_DECRYPTION_FAILED");
     await expectCode(verifyEnvelope(made.bytes, opts(WUJIANG, { decryptionKey: key(wujiang.tls) })), "ENVELOPE_DECRYPTION_FAILED");
     await expectCode(verifyEnvelope(made.bytes, opts(WUJIANG, { sm2DecryptionKey: key(qingpu.signing) })), "ENVELOPE_DECRYPTION_FAILED");
+    // Several SM2 keys (a rotated signing key kept): tried in order.
+    expect((await verifyEnvelope(made.bytes, opts(WUJIANG, { sm2DecryptionKey: [key(jiashanSign), key(wujiang.signing)] }))).body?.kind.case).toBe("applicationSubmission");
+    await expectCode(verifyEnvelope(made.bytes, opts(WUJIANG, { sm2DecryptionKey: [key(jiashanSign), key(qingpu.signing)] })), "ENVELOPE_DECRYPTION_FAILED");
   });
 
   it("GM container: any changed byte or part fails decryption", () => {

@@ -36,10 +36,14 @@ export interface VerifyEnvelopeOptions {
   readonly resolver: SignerResolver;
   /** Records (sender, message id); without it no replay check is made. */
   readonly replay?: ReplayGuard;
-  /** This node's private key for JWE bodies (its TLS key). */
-  readonly decryptionKey?: KeyObject;
-  /** This node's SM2 private key for GM-container bodies (BODY_ENCODING_GM_SM4). */
-  readonly sm2DecryptionKey?: KeyObject;
+  /**
+   * This node's private key for JWE bodies (its TLS key). Several are tried in
+   * order, the first that opens the body wins: after a key rotation, bodies
+   * encrypted to the previous key by partners that had not yet switched still open.
+   */
+  readonly decryptionKey?: KeyObject | readonly KeyObject[];
+  /** This node's SM2 private key(s) for GM-container bodies (BODY_ENCODING_GM_SM4), tried like `decryptionKey`. */
+  readonly sm2DecryptionKey?: KeyObject | readonly KeyObject[];
   /**
    * The SM2 user ID SM2SM3 signatures were made with; default
    * `1234567812345678`. The empty string is refused (TypeError).
@@ -191,11 +195,13 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   if (options.skipBody === true) return { envelope, header, body: undefined, signer, receiptDigest, duplicate };
   let clear: Uint8Array;
   if (header.bodyEncoding === BodyEncoding.JWE) {
-    if (options.decryptionKey === undefined) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted and no decryption key was given");
-    clear = await decryptBody(envelope.body, options.decryptionKey);
+    const keys = keyList(options.decryptionKey);
+    if (keys.length === 0) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted and no decryption key was given");
+    clear = await firstThatOpens(keys, (key) => decryptBody(envelope.body, key));
   } else if (header.bodyEncoding === BodyEncoding.GM_SM4) {
-    if (options.sm2DecryptionKey === undefined) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted to an SM2 key and no SM2 decryption key was given");
-    clear = decryptBodyGm(envelope.body, options.sm2DecryptionKey);
+    const keys = keyList(options.sm2DecryptionKey);
+    if (keys.length === 0) throw new TongbanError("ENVELOPE_DECRYPTION_FAILED", "the body is encrypted to an SM2 key and no SM2 decryption key was given");
+    clear = await firstThatOpens(keys, (key) => decryptBodyGm(envelope.body, key));
   } else {
     clear = envelope.body;
   }
@@ -263,4 +269,17 @@ function checkHeaderFields(h: Header): void {
   if (h.bodyEncoding !== BodyEncoding.PROTOBUF && !encrypted) bad("body_encoding", "must be PROTOBUF, JWE or GM_SM4");
   if (ENCRYPTED_MESSAGE_TYPES.has(h.type) && !encrypted) bad("body_encoding", `${MessageType[h.type]} carries personal data and must be encrypted`);
   if (h.caseId !== "" && !UUID_V7.test(h.caseId)) bad("case_id", "must be empty or a lower-case UUIDv7");
+}
+
+const keyList = (k: KeyObject | readonly KeyObject[] | undefined): readonly KeyObject[] => (k === undefined ? [] : Array.isArray(k) ? (k as readonly KeyObject[]) : [k as KeyObject]);
+
+/** Tries each key in turn; the last key's failure (ENVELOPE_DECRYPTION_FAILED) is the one reported. */
+async function firstThatOpens(keys: readonly KeyObject[], open: (key: KeyObject) => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
+  for (let i = 0; ; i++) {
+    try {
+      return await open(keys[i]!);
+    } catch (err) {
+      if (i === keys.length - 1) throw err;
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { ChannelCredentials, ServerCredentials } from "@grpc/grpc-js";
-import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from "node:tls";
+import { createSecureContext, checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate, type SecureContextOptions } from "node:tls";
 import { TongbanError } from "../errors/index.js";
 import { nodeIdFromUris, sanUris } from "./peer-identity.js";
 
@@ -22,14 +22,56 @@ export interface ServerCredentialsOptions {
   readonly requireClientCert?: boolean;
 }
 
+/** Server credentials whose certificate, key and client CA can be replaced while the server runs. */
+export interface TlsServerCredentials extends ServerCredentials {
+  /**
+   * Replaces the certificate, key and client CA: connections made from now
+   * on get them; connections already open keep theirs. The new set is
+   * checked first (a TLS context is built from it), so a bad set throws
+   * TRUST_CERT_INVALID and leaves the server serving the old one.
+   */
+  update(options: Omit<ServerCredentialsOptions, "requireClientCert">): void;
+  /** What `update()` checks first, without updating: throws TRUST_CERT_INVALID for a set TLS cannot use. */
+  check(options: Omit<ServerCredentialsOptions, "requireClientCert">): void;
+}
+
+// grpc-js servers watch their credentials and call setSecureContext() on the
+// TLS server when they change (the mechanism behind its certificate providers).
+class ReloadableServerCredentials extends ServerCredentials implements TlsServerCredentials {
+  constructor(requireClientCert: boolean, context: SecureContextOptions) {
+    super({ requestCert: requireClientCert, rejectUnauthorized: requireClientCert }, context);
+  }
+  update(options: Omit<ServerCredentialsOptions, "requireClientCert">): void {
+    this.updateSecureContextOptions(secureContextOptions(options));
+  }
+  check(options: Omit<ServerCredentialsOptions, "requireClientCert">): void {
+    secureContextOptions(options);
+  }
+  _equals(other: ServerCredentials): boolean {
+    return this === other;
+  }
+}
+
+function secureContextOptions(options: Omit<ServerCredentialsOptions, "requireClientCert">): SecureContextOptions {
+  const context = { ca: toBuffer(options.ca, "ca"), cert: [toBuffer(options.cert, "cert")], key: [toBuffer(options.key, "key")] };
+  try {
+    createSecureContext(context);
+  } catch (err) {
+    throw new TongbanError("TRUST_CERT_INVALID", `the server certificate, key or CA cannot be used for TLS: ${(err as Error).message}`, { cause: err });
+  }
+  return context;
+}
+
 /**
  * Mutual-TLS server credentials for `startGrpcServer`: clients must present
  * a certificate chaining to `ca`, checked during the handshake, before any
- * handler runs.
+ * handler runs. `update()` swaps certificate and key on the running server
+ * (a node reloading its credentials without a restart).
+ *
+ * @throws TongbanError TRUST_CERT_INVALID when the certificate, key or CA cannot make a TLS context.
  */
-export function serverCredentials(options: ServerCredentialsOptions): ServerCredentials {
-  const { ca, cert, key } = options;
-  return ServerCredentials.createSsl(toBuffer(ca, "ca"), [{ cert_chain: toBuffer(cert, "cert"), private_key: toBuffer(key, "key") }], options.requireClientCert ?? true);
+export function serverCredentials(options: ServerCredentialsOptions): TlsServerCredentials {
+  return new ReloadableServerCredentials(options.requireClientCert ?? true, secureContextOptions(options));
 }
 
 /** Decides whether a server certificate is the peer we meant to call; returns an Error to refuse. */

@@ -7,6 +7,7 @@ export {
   withNodeIdentity,
   type ClientCredentialsOptions,
   type ServerCredentialsOptions,
+  type TlsServerCredentials,
   type ServerIdentityCheck,
 } from "./credentials.js";
 export { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, STATUS_FALLBACK_CODES, fromWireError, toWireError, type WireError } from "./error-wire.js";
