@@ -4,7 +4,7 @@
  * dispatcher, the case desk behind PlatformService, the event log and the
  * deadline watch. docs/node.md describes what each does.
  */
-import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
@@ -48,6 +48,7 @@ import { PartnerLimiter } from "./server/partner-limiter.js";
 import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
 import { GroupCommitter } from "./store/group-committer.js";
+import { readNodeCredentials } from "./config/verify-node-config.js";
 
 /** Options of {@link composeNode}. */
 export interface ComposeOptions {
@@ -93,6 +94,9 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
 }
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+/** How many replaced decryption keys a running node keeps (bodies partners encrypted to a key before they learnt the new one). */
+export const RETIRED_KEYS_KEPT = 2;
+const publicKeyOf = (key: KeyObject): Buffer => (key.type === "public" ? key : createPublicKey(key)).export({ format: "der", type: "spki" });
 /** Own certificates expiring within this many days raise `certificate.expiring`. */
 export const CERTIFICATE_WARNING_DAYS = 30;
 const dec = new TextDecoder();
@@ -100,20 +104,44 @@ const dec = new TextDecoder();
 /** Builds intake, outbox, case desk, event log and the two services of a node. */
 export async function composeNode(parts: OpenedNodeParts, options: ComposeOptions = {}): Promise<ComposedNode> {
   const { config, store, trust, logger, metrics, clock } = parts;
-  const [signCert, signKey, tlsCert, tlsKey, anchor] = await Promise.all(
-    [config.signing.cert, config.signing.key, config.federation.tlsCert, config.federation.tlsKey, config.trust.anchor].map((f) => readFile(f, "utf8")),
-  ) as [string, string, string, string, string];
+  // The texts openNode checked (verifyNodeConfig), else read here (tests composing on their own parts).
+  const pem = parts.pem ?? (await readNodeCredentials(config));
+  const { signingCert: signCert, signingKey: signKey, tlsKey, anchor } = pem;
+  let tlsCert = pem.tlsCert;
   // Mutable so a rotation swaps the key in place for everything that signs (case desk, joint desk, receipts).
   const signer: { -readonly [K in keyof EnvelopeSigner]: EnvelopeSigner[K] } = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
   // gm-v1 (SM2SM3): bodies addressed to this node are SM2-wrapped to its signing key; JOSE partners still use the TLS key.
-  const identity: NodeIdentity = { nodeId: config.nodeId, signer, decryptionKey: createPrivateKey(tlsKey), ...(config.signing.algorithm === "SM2SM3" ? { sm2DecryptionKey: signer.privateKey } : {}) };
+  // Decryption keys, tried in order: the current one, those replaced while running (RETIRED_KEYS_KEPT), then the
+  // config's retiredKeys — bodies partners encrypted before they learnt the new certificate still open.
+  const retiredTls = { replaced: [] as KeyObject[], configured: pem.retiredTlsKeys.map((k) => createPrivateKey(k)) };
+  const retiredSigning = { replaced: [] as KeyObject[], configured: pem.retiredSigningKeys.map((k) => createPrivateKey(k)) };
+  const decryptionKeys = (current: KeyObject, retired: { replaced: KeyObject[]; configured: KeyObject[] }): KeyObject[] => {
+    const keys = new Map<string, KeyObject>(); // by public key: the same key configured twice is tried once
+    for (const k of [current, ...retired.replaced, ...retired.configured]) {
+      const id = publicKeyOf(k).toString("base64");
+      if (!keys.has(id)) keys.set(id, k);
+    }
+    return [...keys.values()];
+  };
+  let tlsPrivateKey = createPrivateKey(tlsKey);
+  const identity: { -readonly [K in keyof NodeIdentity]: NodeIdentity[K] } = {
+    nodeId: config.nodeId,
+    signer,
+    decryptionKey: decryptionKeys(tlsPrivateKey, retiredTls),
+    ...(config.signing.algorithm === "SM2SM3" ? { sm2DecryptionKey: decryptionKeys(signer.privateKey, retiredSigning) } : {}),
+  };
+  /** After a rotation: the key replaced joins the retired ones (newest first, at most RETIRED_KEYS_KEPT). */
+  const retire = (retired: { replaced: KeyObject[] }, key: KeyObject): void => {
+    retired.replaced = [key, ...retired.replaced].slice(0, RETIRED_KEYS_KEPT);
+  };
 
   // Partners' TLS keys: their personal-data bodies are encrypted to them.
   const encryptionKeys = new Map<string, KeyObject>();
   const gmPartners = new Map<string, KeyObject>();
+  let peerCertificate = 0; // pem.peerCertificates holds every peer's certificates, in config order
   for (const peer of config.peers) {
-    for (const file of peer.certificates) {
-      const cert = new X509Certificate(await readFile(file, "utf8"));
+    for (let i = 0; i < peer.certificates.length; i++) {
+      const cert = new X509Certificate(pem.peerCertificates[peerCertificate++]!);
       if (nodeIdOf(cert) !== peer.nodeId) continue;
       // A gm-v1 partner (SM2 signing certificate) gets SM2/SM4 bodies to that key; a jose-v1 partner JWE to its TLS key.
       if (isSm2KeyObject(cert.publicKey)) gmPartners.set(peer.nodeId, cert.publicKey);
@@ -129,6 +157,25 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
 
   let currentSigningPem = signCert;
+  let currentSigningKeyPem = signKey;
+  let currentTlsKeyPem = tlsKey;
+  /** Switches envelope signing to a new certificate and key (ComposedNode.rotateSigningKey). */
+  const rotateSigningKey = (certPem: string, keyPem: string): void => {
+    const kid = trust.addCertificate(certPem);
+    const resolved = trust.resolveSigner(kid, clock());
+    if (resolved.nodeId !== config.nodeId) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate names ${resolved.nodeId}, not ${config.nodeId}`);
+    if (resolved.algorithm !== config.signing.algorithm) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate's key is ${resolved.algorithm}, the node signs with ${config.signing.algorithm}`);
+    const privateKey = createPrivateKey(keyPem);
+    if (!publicKeyOf(privateKey).equals(publicKeyOf(new X509Certificate(certPem).publicKey))) throw new TongbanError("TRUST_SIGNER_MISMATCH", "the new signing key does not belong to the new signing certificate");
+    if (identity.sm2DecryptionKey !== undefined) {
+      retire(retiredSigning, signer.privateKey);
+      identity.sm2DecryptionKey = decryptionKeys(privateKey, retiredSigning);
+    }
+    Object.assign(signer, { kid, privateKey, certificates: [certificateDer(certPem)] });
+    currentSigningPem = certPem;
+    currentSigningKeyPem = keyPem;
+    logger.info({ kid }, "signing key rotated");
+  };
   const warnedCertificates = new Set<string>();
   // The evidence log rides on every group batch (docs/evidence.md "In the node").
   const evidenceLog = new EvidenceLog(store, () => clock().getTime());
@@ -478,16 +525,36 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     evidence: { log: evidenceLog, checkpoints },
     registry,
     checkDeadlines,
-    rotateSigningKey(certPem, keyPem) {
-      const kid = trust.addCertificate(certPem);
-      const resolved = trust.resolveSigner(kid, clock());
-      if (resolved.nodeId !== config.nodeId) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate names ${resolved.nodeId}, not ${config.nodeId}`);
-      const privateKey = createPrivateKey(keyPem);
-      Object.assign(signer, { kid, privateKey, certificates: [certificateDer(certPem)] });
-      currentSigningPem = certPem;
-      logger.info({ kid }, "signing key rotated");
-    },
+    rotateSigningKey,
   };
+  // The credentials changed on disk and checked by TongbanNode.reloadCredentials (SIGHUP).
+  services.push({
+    name: "credentials",
+    stop: () => undefined,
+    async reloadCredentials(next) {
+      // Every key is read before anything is swapped.
+      const tlsKeyChanged = next.tlsKey !== currentTlsKeyPem;
+      const newTlsKey = tlsKeyChanged ? createPrivateKey(next.tlsKey) : undefined;
+      const configuredTls = next.retiredTlsKeys.map((k) => createPrivateKey(k));
+      const configuredSigning = next.retiredSigningKeys.map((k) => createPrivateKey(k));
+      if (next.signingCert !== currentSigningPem || next.signingKey !== currentSigningKeyPem) rotateSigningKey(next.signingCert, next.signingKey);
+      retiredTls.configured = configuredTls;
+      retiredSigning.configured = configuredSigning;
+      if (newTlsKey !== undefined) {
+        retire(retiredTls, tlsPrivateKey);
+        tlsPrivateKey = newTlsKey;
+      }
+      identity.decryptionKey = decryptionKeys(tlsPrivateKey, retiredTls);
+      if (identity.sm2DecryptionKey !== undefined) identity.sm2DecryptionKey = decryptionKeys(signer.privateKey, retiredSigning);
+      if (next.tlsCert !== tlsCert || tlsKeyChanged) {
+        tlsCert = next.tlsCert;
+        currentTlsKeyPem = next.tlsKey;
+        grpc?.setIdentity({ cert: next.tlsCert, key: next.tlsKey });
+        logger.info({ kid: keyIdOf(next.tlsCert) }, "TLS certificate replaced: new connections and deliveries use it");
+      }
+      await refreshDirectory();
+    },
+  });
   // The operator console, when configured: its own port, login required (docs/console.md).
   const consoleListen = config.console.listen;
   if (consoleListen !== undefined) {

@@ -67,8 +67,8 @@ export { federationService, type FederationServiceDeps } from "./server/index.js
 export { caseEffects, caseOps, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
 
 // config: the node config file (YAML/JSON), validation and defaults
-export { NODE_CONFIG_DEFAULTS, NODE_DIR_LAYOUT, checkNodeConfigFiles, configInvalid, defaultNodeConfig, formatListenAddress, loadNodeConfig, parseListenAddress, parseNodeConfig, renderNodeConfig, verifyNodeConfig } from "./config/index.js";
-export type { ConfigIssue, ListenAddress, LogLevel, NodeConfig, ParseNodeConfigOptions, PeerConfig, PlatformAuth, PlatformToken, VerifiedNodeConfig } from "./config/index.js";
+export { NODE_CONFIG_DEFAULTS, NODE_DIR_LAYOUT, checkNodeConfigFiles, configInvalid, defaultNodeConfig, formatListenAddress, loadNodeConfig, parseListenAddress, parseNodeConfig, readNodeCredentials, renderNodeConfig, verifyNodeConfig } from "./config/index.js";
+export type { ConfigIssue, ListenAddress, LogLevel, NodeConfig, ParseNodeConfigOptions, PeerConfig, PlatformAuth, PlatformToken, VerifiedNodeConfig, VerifiedPem } from "./config/index.js";
 
 // server: the node's gRPC servers, health, reflection, metrics and logs
 export { NODE_PROTOCOLS, PERSONAL_DATA_LOG_PATHS, addHealthService, addReflectionService, bearerTokenGuard, createNodeLogger, createNodeMetrics, guardService, nodeInfoService, peerNodeId, platformTokenDigest, reflectionPackageDefinition, startFederationServer, startMetricsServer, startPlatformServer, startServiceServer } from "./server/index.js";
@@ -76,7 +76,7 @@ export type { CallGuard, FederationServerOptions, HealthReporter, MetricsServerH
 
 // node: the composition root
 export { createNode, openNode } from "./node.js";
-export type { NodeAddresses, NodeComponents, NodeOptions, NodeService, NodeState, OpenNodeOptions, OpenedNodeParts, TongbanNode } from "./node.js";
+export type { CredentialPart, CredentialsReloaded, NodeAddresses, NodeComponents, NodeOptions, NodeService, NodeState, OpenNodeOptions, OpenedNodeParts, TongbanNode } from "./node.js";
 
 // compose: intake, outbox, case desk, events and deadlines on the real components
 export { composeNode, type ComposeOptions, type ComposedNode } from "./compose.js";

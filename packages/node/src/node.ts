@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { TongbanError, type HandlerContext, type ServiceImpl, type Suite, type TrustStore } from "@tongban/sdk";
 import type { FederationService, PlatformService } from "@tongban/sdk/gen";
 import { loadNodeConfig } from "./config/load-node-config.js";
-import { verifyNodeConfig } from "./config/verify-node-config.js";
+import { verifyNodeConfig, type VerifiedPem } from "./config/verify-node-config.js";
 import { formatListenAddress } from "./config/listen-address.js";
 import type { NodeConfig } from "./config/types.js";
 import { startFederationServer } from "./server/federation-server.js";
@@ -17,7 +17,7 @@ import { startMetricsServer, type MetricsServerHandle } from "./server/metrics-s
 import { nodeInfoService } from "./server/node-info.js";
 import { createNodeLogger } from "./server/node-logger.js";
 import { createNodeMetrics, type NodeMetrics } from "./server/node-metrics.js";
-import { startPlatformServer } from "./server/platform-server.js";
+import { platformClientCa, startPlatformServer } from "./server/platform-server.js";
 import type { ServiceServerHandle } from "./server/service-server.js";
 import { scheduleBackups, writeBackupInto, type WrittenBackup } from "./store/backup.js";
 import { openLevelStore } from "./store/level-store.js";
@@ -31,6 +31,11 @@ export interface NodeService {
   start?(): void | Promise<void>;
   /** Called after the servers drained, in reverse order, before the store closes. */
   stop(): void | Promise<void>;
+  /**
+   * Takes the node's credentials after they changed on disk and were checked
+   * (`TongbanNode.reloadCredentials`): swap keys and certificates in place.
+   */
+  reloadCredentials?(pem: VerifiedPem): void | Promise<void>;
 }
 
 /** What a node is made of. Everything is injected; {@link openNode} builds the real set. */
@@ -46,6 +51,19 @@ export interface NodeComponents {
   /** PlatformService methods; those left out answer UNIMPLEMENTED. */
   readonly platform?: Partial<ServiceImpl<typeof PlatformService>>;
   readonly services?: readonly NodeService[];
+  /** The credentials the node starts with, as `verifyNodeConfig` read them; a reload reports what changed against them. */
+  readonly credentials?: VerifiedPem;
+}
+
+/** The parts of a node's credentials a reload compares. */
+export type CredentialPart = "tls" | "signing" | "retiredKeys" | "crl" | "peers";
+
+/** What {@link TongbanNode.reloadCredentials} took. */
+export interface CredentialsReloaded {
+  /** Which of the node's credentials differ from those it held before. */
+  readonly changed: readonly CredentialPart[];
+  readonly tls: { readonly kid: string; readonly notAfter: Date };
+  readonly signing: { readonly kid: string; readonly notAfter: Date };
 }
 
 /** Options of {@link createNode}. */
@@ -90,6 +108,19 @@ export interface TongbanNode {
    * one is being written gets that one.
    */
   backup(): Promise<WrittenBackup>;
+  /**
+   * Re-reads the certificates, keys and CRL the config names (`federation.tlsCert/tlsKey`,
+   * `signing.cert/key`, both `retiredKeys` lists, `trust.crl`, peer certificates, the directory
+   * file; not the config file itself) and, only if
+   * all of them check out as at start (`verifyNodeConfig`), puts them to use without a restart:
+   * new connections to both ports get the new TLS certificate, deliveries from now on present it,
+   * envelopes and receipts are signed with the new key, bodies encrypted to the previous TLS key
+   * still open. Otherwise nothing changes. `tongban node start` calls it on SIGHUP.
+   *
+   * @throws TongbanError CONFIG_INVALID listing each problem by config path (the node keeps its
+   *   credentials); TRANSPORT_UNAVAILABLE when the node is not running.
+   */
+  reloadCredentials(): Promise<CredentialsReloaded>;
 }
 
 /**
@@ -116,6 +147,8 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
   const started: NodeService[] = [];
   let stopping: Promise<void> | undefined;
   let backingUp: Promise<WrittenBackup> | undefined;
+  let reloading: Promise<CredentialsReloaded> | undefined;
+  let held = components.credentials;
   let stopBackups = (): void => undefined;
 
   function backup(): Promise<WrittenBackup> {
@@ -137,6 +170,55 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
       }
     })();
     return backingUp;
+  }
+
+  function reloadCredentials(): Promise<CredentialsReloaded> {
+    if (state !== "running" || federation === undefined || platform === undefined) {
+      return Promise.reject(new TongbanError("TRANSPORT_UNAVAILABLE", `node ${config.nodeId} cannot reload its credentials: it is ${state}`));
+    }
+    const servers = { federation, platform };
+    // A reload asked for while one runs waits for it, then reads the files again.
+    const run = async (): Promise<CredentialsReloaded> => {
+      try {
+        const verified = await verifyNodeConfig(config, clock());
+        const { pem } = verified;
+        const clientCa = await platformClientCa(config);
+        // Both contexts are built before either server takes one: a bad set changes neither.
+        servers.platform.credentials.check({ ca: clientCa, cert: pem.tlsCert, key: pem.tlsKey });
+        servers.federation.credentials.check({ ca: pem.anchor, cert: pem.tlsCert, key: pem.tlsKey });
+        const was = held;
+        const differs = (part: (p: VerifiedPem) => unknown): boolean => was === undefined || JSON.stringify(part(was)) !== JSON.stringify(part(pem));
+        const changed: CredentialPart[] = [];
+        if (differs((p) => [p.tlsCert, p.tlsKey])) changed.push("tls");
+        if (differs((p) => [p.signingCert, p.signingKey])) changed.push("signing");
+        if (differs((p) => [p.retiredTlsKeys, p.retiredSigningKeys])) changed.push("retiredKeys");
+        if (differs((p) => p.crl)) changed.push("crl");
+        if (differs((p) => p.peerCertificates)) changed.push("peers");
+        // Checked on a trust store of their own above, so these take; then the services (signer,
+        // decryption keys, outbound channels), which check what they take before they swap; the servers last.
+        const trust = components.trust;
+        if (pem.crl !== undefined) trust.setCrl(pem.crl);
+        for (const cert of [pem.tlsCert, pem.signingCert, ...pem.peerCertificates]) trust.addCertificate(cert);
+        for (const s of started) await s.reloadCredentials?.(pem);
+        servers.platform.credentials.update({ ca: clientCa, cert: pem.tlsCert, key: pem.tlsKey });
+        servers.federation.credentials.update({ ca: pem.anchor, cert: pem.tlsCert, key: pem.tlsKey });
+        held = pem;
+        const result = { changed, tls: verified.tls, signing: verified.signing };
+        components.metrics.credentialReloadsTotal.inc({ result: "ok" });
+        log.info({ changed, tlsKid: verified.tls.kid, signingKid: verified.signing.kid, tlsNotAfter: verified.tls.notAfter, signingNotAfter: verified.signing.notAfter }, "credentials reloaded");
+        return result;
+      } catch (err) {
+        components.metrics.credentialReloadsTotal.inc({ result: "refused" });
+        log.error({ err }, "credentials not reloaded: the node keeps the ones it has");
+        throw err;
+      }
+    };
+    const next = (reloading ?? Promise.resolve()).catch(() => undefined).then(run);
+    reloading = next;
+    void next.catch(() => undefined).finally(() => {
+      if (reloading === next) reloading = undefined;
+    });
+    return next;
   }
 
   const federationImpl = { ...nodeInfoService({ nodeId: config.nodeId, suites, now: clock }), ...components.federation };
@@ -216,6 +298,7 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
     start,
     stop,
     backup,
+    reloadCredentials,
   };
 }
 
@@ -227,6 +310,8 @@ export interface OpenedNodeParts {
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
   readonly clock: () => Date;
+  /** The certificates, keys and CRL as checked at open; compose builds the node's identity from these texts. */
+  readonly pem?: VerifiedPem;
 }
 
 /** Options of {@link openNode}. */
@@ -253,15 +338,15 @@ export interface OpenNodeOptions {
  */
 export async function openNode(configFile: string, options: OpenNodeOptions = {}): Promise<TongbanNode> {
   const config = await loadNodeConfig(configFile);
-  const { trust } = await verifyNodeConfig(config);
+  const { trust, pem } = await verifyNodeConfig(config);
   const logger = createNodeLogger({ nodeId: config.nodeId, level: config.log.level, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
   const metrics = createNodeMetrics({ nodeId: config.nodeId });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(config.dataDir, config.store);
   const clock = (): Date => new Date();
   try {
-    const composed = (await options.compose?.({ config, store, trust, logger, metrics, clock })) ?? {};
-    return createNode({ store, trust, logger, metrics, clock, ...composed }, { config });
+    const composed = (await options.compose?.({ config, store, trust, logger, metrics, clock, pem })) ?? {};
+    return createNode({ store, trust, logger, metrics, clock, credentials: pem, ...composed }, { config });
   } catch (err) {
     await store.close();
     throw err;

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLevelStore, type Store } from "@tongban/node";
+import { issueNodeCertificates } from "@tongban/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 
@@ -115,6 +116,40 @@ describe("tongban node", () => {
     } finally {
       await copy.close();
     }
+  }, 30_000);
+
+  it("reloads certificates and keys on SIGHUP, all or nothing, and says which changed", async () => {
+    const home = join(dir, "qingpu-reload");
+    const init = await tongban("--json", "node", "init", "--node-id", "cn.310118.qingpu", "--dir", home, "--new-federation", "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(init.code, init.err).toBe(0);
+    const { config } = JSON.parse(init.out) as { config: string };
+    let err = "";
+    const running = run(["node", "start", "--config", config], { stdout: () => undefined, stderr: (t) => void (err += t) });
+    for (let i = 0; i < 200 && !err.includes("running"); i++) await new Promise((r) => setTimeout(r, 25));
+    const hangUp = async (n: number) => {
+      process.emit("SIGHUP");
+      for (let i = 0; i < 200 && (err.match(/SIGHUP: /g) ?? []).length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      return err.split("\n").filter((l) => l.includes("SIGHUP: ")).at(-1) ?? "";
+    };
+    expect(await hangUp(1)).toContain("credentials reloaded (nothing changed)");
+    // A new TLS certificate with the old key: refused, naming the file; the node keeps running on what it has.
+    const root = { certificatePem: readFileSync(join(home, "federation-root.crt"), "utf8"), privateKeyPem: readFileSync(join(home, "federation-root.key"), "utf8") };
+    const fresh = await issueNodeCertificates({ ca: root, nodeId: "cn.310118.qingpu", signingAlgorithm: "ES256", validityDays: 30 });
+    writeFileSync(join(home, "pki", "tls.crt"), fresh.tls.certificatePem);
+    const refused = await hangUp(2);
+    expect(refused).toContain("credentials NOT reloaded");
+    expect(refused).toContain("CONFIG_INVALID");
+    expect(refused).toContain("federation.tlsKey");
+    // The whole new set: taken.
+    writeFileSync(join(home, "pki", "tls.key"), fresh.tls.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(home, "pki", "sign.crt"), fresh.signing.certificatePem);
+    writeFileSync(join(home, "pki", "sign.key"), fresh.signing.privateKeyPem, { mode: 0o600 });
+    const taken = await hangUp(3);
+    expect(taken).toContain("credentials reloaded (changed: tls, signing)");
+    expect(taken).toContain(fresh.signing.kid);
+    process.emit("SIGTERM");
+    expect(await running).toBe(0);
+    expect(process.listenerCount("SIGHUP")).toBe(0);
   }, 30_000);
 
   it("init refuses a malformed node id with a code", async () => {

@@ -59,7 +59,7 @@ export const nodeCommand: CommandRegistrar = (program, ctx) => {
     .action(async (opts: { config: string }, cmd: Command) => check(opts.config, outputFor(cmd, ctx), ctx));
 
   n.command("start")
-    .description("run the node until SIGINT/SIGTERM, then shut down gracefully; SIGUSR2 writes a backup into backup.dir")
+    .description("run the node until SIGINT/SIGTERM, then shut down gracefully; SIGUSR2 writes a backup into backup.dir; SIGHUP reloads certificates, keys and CRL")
     .requiredOption("--config <file>", "node.yaml")
     .action(async (opts: { config: string }, cmd: Command) => start(opts.config, outputFor(cmd, ctx)));
 
@@ -214,9 +214,18 @@ async function start(file: string, out: Output): Promise<void> {
     );
   };
   process.on("SIGUSR2", onBackup);
+  // SIGHUP: re-read certificates, keys and CRL; all or nothing (tongban_credential_reloads_total).
+  const onReload = () => {
+    node.reloadCredentials().then(
+      (r) => out.note(`SIGHUP: credentials reloaded (${r.changed.length === 0 ? "nothing changed" : `changed: ${r.changed.join(", ")}`}); TLS ${r.tls.kid} until ${r.tls.notAfter.toISOString()}, signing ${r.signing.kid} until ${r.signing.notAfter.toISOString()}`),
+      (err: unknown) => out.note(`SIGHUP: credentials NOT reloaded, the node keeps its current ones: ${describeError(err)}`),
+    );
+  };
+  process.on("SIGHUP", onReload);
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       process.off("SIGUSR2", onBackup);
+      process.off("SIGHUP", onReload);
       out.note(`${signal}: stopping ${node.nodeId} gracefully…`);
       void node.stop().then(done, done);
     };
@@ -224,4 +233,13 @@ async function start(file: string, out: Output): Promise<void> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   out.result({ ok: true, nodeId: node.nodeId, stopped: true });
+}
+
+/** An error for one terminal line: a config refusal lists each problem by its config path. */
+function describeError(err: unknown): string {
+  if (err instanceof TongbanError) {
+    const issues = (err.details as { issues?: ConfigIssue[] } | undefined)?.issues;
+    return issues === undefined ? `${err.code}: ${err.message}` : `${err.code}: ${issues.map((i) => `${i.path}: ${i.reason}`).join("; ")}`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }

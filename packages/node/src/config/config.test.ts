@@ -36,7 +36,8 @@ describe("parseNodeConfig", () => {
     const c = parseNodeConfig(minimal(), { file: "node.yaml", baseDir: "/srv/node" });
     expect(c.nodeId).toBe("cn.310118.qingpu");
     expect(c.dataDir).toBe("/srv/node/data");
-    expect(c.federation).toEqual({ listen: { host: "127.0.0.1", port: 7443 }, tlsCert: "/srv/node/pki/tls.crt", tlsKey: "/srv/node/pki/tls.key" });
+    expect(c.federation).toEqual({ listen: { host: "127.0.0.1", port: 7443 }, tlsCert: "/srv/node/pki/tls.crt", tlsKey: "/srv/node/pki/tls.key", retiredKeys: [] });
+    expect(c.signing.retiredKeys).toEqual([]);
     expect(c.platform.listen).toEqual({ host: "127.0.0.1", port: 7444 });
     expect(c.signing.algorithm).toBe("ES256");
     expect(c.log.level).toBe("info");
@@ -53,7 +54,7 @@ describe("parseNodeConfig", () => {
       {
         ...minimal(),
         dataDir: "/var/lib/tongban",
-        federation: { listen: "[::1]:0", tlsCert: "pki/tls.crt", tlsKey: "pki/tls.key" },
+        federation: { listen: "[::1]:0", tlsCert: "pki/tls.crt", tlsKey: "pki/tls.key", retiredKeys: ["pki/tls.2026.key", "/keys/tls.2025.key"] },
         peers: [{ nodeId: "cn.320509.wujiang", address: "10.0.0.2:7443", suite: "jose-v1", certificates: ["peers/wujiang.tls.crt"] }],
         platform: { listen: "0.0.0.0:9000", auth: { mtls: true, clientCa: "/etc/platform-ca.crt" } },
         retry: { maxDelayMs: 60_000, perDestination: { "cn.320509.wujiang": { deadlineMs: 3_600_000 } } },
@@ -68,6 +69,7 @@ describe("parseNodeConfig", () => {
     expect(c.backup).toEqual({ dir: "/srv/backups/qingpu", everyHours: 24, keep: 30 });
     expect(c.dataDir).toBe("/var/lib/tongban");
     expect(c.federation.listen).toEqual({ host: "::1", port: 0 });
+    expect(c.federation.retiredKeys).toEqual(["/srv/node/pki/tls.2026.key", "/keys/tls.2025.key"]);
     expect(c.peers).toEqual([{ nodeId: "cn.320509.wujiang", address: "10.0.0.2:7443", suite: "jose-v1", certificates: ["/srv/node/peers/wujiang.tls.crt"] }]);
     expect(c.platform.auth).toEqual({ kind: "mtls", clientCa: "/etc/platform-ca.crt" });
     expect(c.retry.policy.maxDelayMs).toBe(60_000);
@@ -97,6 +99,8 @@ describe("parseNodeConfig", () => {
     ["a backup schedule in minutes", (r: Record<string, unknown>) => (r["backup"] = { everyHours: 0.5 }), "backup.everyHours", /whole number/],
     ["keeping no backup", (r: Record<string, unknown>) => (r["backup"] = { keep: 0 }), "backup.keep", /between|at least/],
     ["a misspelt backup key", (r: Record<string, unknown>) => (r["backup"] = { directory: "b" }), "backup.directory", /unknown key/],
+    ["a retired key that is not a path", (r: Record<string, unknown>) => (r["federation"] = { tlsCert: "a", tlsKey: "b", retiredKeys: ["c", 7] }), "federation.retiredKeys[1]", /file path/],
+    ["retired signing keys on a JOSE node", (r: Record<string, unknown>) => (r["signing"] = { cert: "a", key: "b", retiredKeys: ["c"] }), "signing.retiredKeys", /only an SM2SM3 node/],
     ["a fractional grace", (r: Record<string, unknown>) => (r["shutdown"] = { graceMs: 1.5 }), "shutdown.graceMs", /whole number/],
   ])("refuses %s, naming the path", (_name, mutate, path, reason) => {
     const raw = minimal();
@@ -164,9 +168,15 @@ describe("loadNodeConfig", () => {
 describe("defaultNodeConfig and renderNodeConfig", () => {
   it("round-trip through YAML with paths relative to the node directory", () => {
     const base = defaultNodeConfig("cn.330802.kecheng", "/srv/kecheng");
-    const config = { ...base, platform: { ...base.platform, auth: { kind: "tokens" as const, tokens: [{ name: "init", sha256: "b".repeat(64) }] } }, retry: { policy: { ...base.retry.policy, maxAttempts: 5 }, perDestination: {} } };
+    const config = {
+      ...base,
+      federation: { ...base.federation, retiredKeys: ["/srv/kecheng/pki/tls.2026.key"] },
+      platform: { ...base.platform, auth: { kind: "tokens" as const, tokens: [{ name: "init", sha256: "b".repeat(64) }] } },
+      retry: { policy: { ...base.retry.policy, maxAttempts: 5 }, perDestination: {} },
+    };
     const text = renderNodeConfig(config, "/srv/kecheng");
     expect(text).toContain("tlsCert: pki/tls.crt");
+    expect(text).toContain("- pki/tls.2026.key");
     expect(text).not.toContain("/srv/kecheng");
     const back = parseNodeConfig(parse(text), { file: "/srv/kecheng/node.yaml", baseDir: "/srv/kecheng" });
     expect(back).toEqual(config);

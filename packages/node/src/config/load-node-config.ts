@@ -63,6 +63,8 @@ export async function checkNodeConfigFiles(config: NodeConfig): Promise<void> {
   if (config.mapping.tablesDir !== undefined) files.push(["mapping.tablesDir", config.mapping.tablesDir]);
   if (config.calendar !== undefined) files.push(["calendar", config.calendar]);
   config.peers.forEach((p, i) => p.certificates.forEach((c, j) => files.push([`peers[${i}].certificates[${j}]`, c])));
+  config.federation.retiredKeys.forEach((k, i) => files.push([`federation.retiredKeys[${i}]`, k]));
+  config.signing.retiredKeys.forEach((k, i) => files.push([`signing.retiredKeys[${i}]`, k]));
   const issues: ConfigIssue[] = [];
   await Promise.all(
     files.map(async ([path, file]) => {

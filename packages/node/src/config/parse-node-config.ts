@@ -74,16 +74,20 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const dataDir = r.path(root, "dataDir", "", true);
 
   const fed = r.object(root["federation"], "federation", true) ?? {};
-  r.known(fed, "federation", ["listen", "tlsCert", "tlsKey"]);
+  r.known(fed, "federation", ["listen", "tlsCert", "tlsKey", "retiredKeys"]);
   const federationListen = r.listen(fed, "listen", "federation", D.federationListen);
   const tlsCert = r.path(fed, "tlsCert", "federation", true);
   const tlsKey = r.path(fed, "tlsKey", "federation", true);
+  const retiredTlsKeys = pathList(r, fed, "retiredKeys", "federation");
 
   const sig = r.object(root["signing"], "signing", true) ?? {};
-  r.known(sig, "signing", ["cert", "key", "algorithm"]);
+  r.known(sig, "signing", ["cert", "key", "algorithm", "retiredKeys"]);
   const signingCert = r.path(sig, "cert", "signing", true);
   const signingKey = r.path(sig, "key", "signing", true);
   const algorithm = r.oneOf(sig, "algorithm", "signing", ALGORITHMS, D.signingAlgorithm);
+  const retiredSigningKeys = pathList(r, sig, "retiredKeys", "signing");
+  if (retiredSigningKeys.length > 0 && algorithm !== "SM2SM3")
+    r.issue("signing.retiredKeys", `only an SM2SM3 node opens bodies with its signing key; with ${algorithm} keep replaced keys under federation.retiredKeys`);
 
   const tr = r.object(root["trust"], "trust", true) ?? {};
   r.known(tr, "trust", ["anchor", "crl", "directory", "crlGraceMs", "sealCa", "directoryGraceMs", "directoryRefreshMs"]);
@@ -177,8 +181,8 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     file: options.file,
     nodeId: must(nodeId),
     dataDir: must(dataDir),
-    federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey) },
-    signing: { cert: must(signingCert), key: must(signingKey), algorithm },
+    federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey), retiredKeys: retiredTlsKeys },
+    signing: { cert: must(signingCert), key: must(signingKey), algorithm, retiredKeys: retiredSigningKeys },
     trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), ...(sealCa === undefined ? {} : { sealCa }), crlGraceMs, directoryGraceMs, directoryRefreshMs },
     peers,
     platform: { listen: must(platformListen), auth: must(auth) },
@@ -201,6 +205,16 @@ function nodeIdField(r: ConfigReader, obj: Record<string, unknown>, key: string,
   const check = validateNodeId(v);
   if (!check.ok) return r.issue(join(path, key), `not a valid node id "${v}": ${check.issues.map((i) => i.message).join("; ")}`);
   return v;
+}
+
+/** A list of file paths (resolved against the config's directory). */
+function pathList(r: ConfigReader, obj: Record<string, unknown>, key: string, path: string): string[] {
+  const paths: string[] = [];
+  r.array(obj, key, path).forEach((v, i) => {
+    if (typeof v === "string" && v.trim() !== "") paths.push(r.resolvePath(v));
+    else r.issue(join(join(path, key), i), "must be a file path");
+  });
+  return paths;
 }
 
 function peersField(r: ConfigReader, root: Record<string, unknown>, self: string | undefined): PeerConfig[] {

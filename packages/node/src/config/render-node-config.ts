@@ -24,8 +24,18 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
   const doc: Record<string, unknown> = {
     nodeId: config.nodeId,
     dataDir: rel(config.dataDir),
-    federation: { listen: formatListenAddress(config.federation.listen), tlsCert: rel(config.federation.tlsCert), tlsKey: rel(config.federation.tlsKey) },
-    signing: { cert: rel(config.signing.cert), key: rel(config.signing.key), algorithm: config.signing.algorithm },
+    federation: {
+      listen: formatListenAddress(config.federation.listen),
+      tlsCert: rel(config.federation.tlsCert),
+      tlsKey: rel(config.federation.tlsKey),
+      ...(config.federation.retiredKeys.length === 0 ? {} : { retiredKeys: config.federation.retiredKeys.map(rel) }),
+    },
+    signing: {
+      cert: rel(config.signing.cert),
+      key: rel(config.signing.key),
+      algorithm: config.signing.algorithm,
+      ...(config.signing.retiredKeys.length === 0 ? {} : { retiredKeys: config.signing.retiredKeys.map(rel) }),
+    },
     trust: {
       anchor: rel(config.trust.anchor),
       ...(config.trust.crl === undefined ? {} : { crl: rel(config.trust.crl) }),

@@ -57,11 +57,18 @@ export interface NodeConfig {
     readonly listen: ListenAddress;
     readonly tlsCert: string;
     readonly tlsKey: string;
+    /**
+     * TLS keys this node has replaced, kept only to open bodies partners encrypted to them before
+     * they learnt the new certificate (docs/operations.md, rotation). Never presented.
+     */
+    readonly retiredKeys: readonly string[];
   };
   readonly signing: {
     readonly cert: string;
     readonly key: string;
     readonly algorithm: SignatureAlgorithm;
+    /** SM2SM3 nodes: replaced signing keys, kept only to open GM bodies encrypted to them. Never used to sign. */
+    readonly retiredKeys: readonly string[];
   };
   readonly trust: {
     /** The federation root certificate: the one out-of-band trust anchor. */

@@ -30,13 +30,14 @@ beforeAll(async () => {
     "pki/sign.key": own.signing.privateKeyPem,
     "pki/other.tls.crt": other.tls.certificatePem,
     "pki/other.sign.key": other.signing.privateKeyPem,
+    "pki/other.tls.key": other.tls.privateKeyPem,
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const base = (): NodeConfig => ({ ...defaultNodeConfig("cn.330802.kecheng", dir), signing: { cert: join(dir, "pki/sign.crt"), key: join(dir, "pki/sign.key"), algorithm: "EdDSA" } });
+const base = (): NodeConfig => ({ ...defaultNodeConfig("cn.330802.kecheng", dir), signing: { cert: join(dir, "pki/sign.crt"), key: join(dir, "pki/sign.key"), algorithm: "EdDSA", retiredKeys: [] } });
 
 describe("verifyNodeConfig", () => {
   it("builds the trust store when the files fit together", async () => {
@@ -52,7 +53,7 @@ describe("verifyNodeConfig", () => {
       ...c,
       nodeId: "cn.330802.kecheng",
       federation: { ...c.federation, tlsCert: join(dir, "pki/other.tls.crt") },
-      signing: { cert: join(dir, "pki/sign.crt"), key: join(dir, "pki/other.sign.key"), algorithm: "ES256" },
+      signing: { cert: join(dir, "pki/sign.crt"), key: join(dir, "pki/other.sign.key"), algorithm: "ES256", retiredKeys: [] },
       peers: [{ nodeId: "cn.320509.wujiang", address: "127.0.0.1:7443", certificates: [join(dir, "pki/other.tls.crt")] }],
     };
     const err = await verifyNodeConfig(bad).catch((e: unknown) => e);
@@ -67,6 +68,17 @@ describe("verifyNodeConfig", () => {
         { path: "peers[0].certificates[0]", reason: expect.stringMatching(/peer is cn\.320509\.wujiang/) },
       ]),
     );
+  });
+
+  it("reads federation.retiredKeys and refuses one that is no private key, or of another kind than the current key", async () => {
+    const ok = await verifyNodeConfig({ ...base(), federation: { ...base().federation, retiredKeys: [join(dir, "pki/other.tls.key")] } });
+    expect(ok.pem.retiredTlsKeys).toEqual([other.tls.privateKeyPem]);
+    const err = await verifyNodeConfig({ ...base(), federation: { ...base().federation, retiredKeys: [join(dir, "pki/other.tls.key"), join(dir, "pki/tls.crt"), join(dir, "pki/sign.key")] } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CONFIG_INVALID" });
+    expect((err as { details: { issues: unknown[] } }).details.issues).toEqual([
+      { path: "federation.retiredKeys[1]", reason: expect.stringMatching(/not a readable private key/) },
+      { path: "federation.retiredKeys[2]", reason: expect.stringMatching(/ed25519 key; the node's current one is ec/) },
+    ]);
   });
 
   it("refuses a node whose own TLS certificate the CRL revokes", async () => {

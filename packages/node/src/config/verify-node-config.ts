@@ -12,6 +12,23 @@ export interface VerifiedNodeConfig {
   /** The node's TLS and signing certificates (PEM) with their kids and expiry. */
   readonly tls: { readonly kid: string; readonly notAfter: Date };
   readonly signing: { readonly kid: string; readonly notAfter: Date };
+  /** The texts checked, as read: what a node (re)loads its credentials from, so a file changed since is not used unchecked. */
+  readonly pem: VerifiedPem;
+}
+
+/** The PEM texts {@link verifyNodeConfig} read and checked. */
+export interface VerifiedPem {
+  readonly anchor: string;
+  readonly crl: string | undefined;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly signingCert: string;
+  readonly signingKey: string;
+  /** Every peer certificate of `peers[]`, in config order. */
+  readonly peerCertificates: readonly string[];
+  /** `federation.retiredKeys` and `signing.retiredKeys`: replaced keys kept only to open bodies encrypted to them. */
+  readonly retiredTlsKeys: readonly string[];
+  readonly retiredSigningKeys: readonly string[];
 }
 
 /**
@@ -25,7 +42,7 @@ export interface VerifiedNodeConfig {
  *   (trust failures keep their code in the reason, e.g. TRUST_CERT_EXPIRED).
  */
 export async function verifyNodeConfig(config: NodeConfig, at: Date = new Date()): Promise<VerifiedNodeConfig> {
-  await checkNodeConfigFiles(config);
+  const pem = await readNodeCredentials(config);
   const issues: ConfigIssue[] = [];
   const attempt = <T>(path: string, fn: () => T): T | undefined => {
     try {
@@ -36,15 +53,7 @@ export async function verifyNodeConfig(config: NodeConfig, at: Date = new Date()
       return undefined;
     }
   };
-  const text = (path: string): Promise<string> => readFile(path, "utf8");
-  const [anchorPem, crlPem, tlsCert, tlsKey, signCert, signKey] = await Promise.all([
-    text(config.trust.anchor),
-    config.trust.crl === undefined ? undefined : text(config.trust.crl),
-    text(config.federation.tlsCert),
-    text(config.federation.tlsKey),
-    text(config.signing.cert),
-    text(config.signing.key),
-  ]);
+  const { anchor: anchorPem, crl: crlPem, tlsCert, tlsKey, signingCert: signCert, signingKey: signKey } = pem;
   const trust = attempt("trust.anchor", () => new TrustStore({ anchor: anchorPem, crlGraceMs: config.trust.crlGraceMs }));
   if (trust === undefined) throw configInvalid(config.file, issues);
   if (crlPem !== undefined) attempt("trust.crl", () => trust.setCrl(crlPem));
@@ -64,30 +73,75 @@ export async function verifyNodeConfig(config: NodeConfig, at: Date = new Date()
     issues.push({ path: "signing.algorithm", reason: `the signing certificate's key is ${signer.algorithm}, the config says ${config.signing.algorithm}` });
   attempt("signing.key", () => matchKey(signCert, signKey));
 
+  let next = 0;
   for (const [i, peer] of config.peers.entries()) {
-    for (const [j, file] of peer.certificates.entries()) {
+    for (const j of peer.certificates.keys()) {
       const path = `peers[${i}].certificates[${j}]`;
-      const pem = await text(file);
+      const cert = pem.peerCertificates[next++]!;
       const named = attempt(path, () => {
-        trust.addCertificate(pem);
-        return describeCertificate(pem).nodeId;
+        trust.addCertificate(cert);
+        return describeCertificate(cert).nodeId;
       });
       if (named !== undefined && named !== peer.nodeId) issues.push({ path, reason: `the certificate names node ${named}, the peer is ${peer.nodeId}` });
     }
   }
+  // A retired key opens what was encrypted to an earlier key of the same kind as the current one.
+  for (const [section, keys, current] of [["federation", pem.retiredTlsKeys, tlsKey], ["signing", pem.retiredSigningKeys, signKey]] as const) {
+    let kind: string | undefined; // an unreadable current key is reported above
+    try {
+      kind = readPrivateKey(current).asymmetricKeyType;
+    } catch {
+      kind = undefined;
+    }
+    keys.forEach((text, i) =>
+      attempt(`${section}.retiredKeys[${i}]`, () => {
+        const key = readPrivateKey(text);
+        if (kind !== undefined && key.asymmetricKeyType !== kind) throw new Error(`a ${String(key.asymmetricKeyType)} key; the node's current one is ${String(kind)}, so nothing is encrypted to this one`);
+      }),
+    );
+  }
   if (issues.length > 0) throw configInvalid(config.file, issues);
   const tls = describeCertificate(tlsCert);
-  return { trust, tls: { kid: tls.kid, notAfter: tls.notAfter }, signing: { kid: signer?.kid ?? "", notAfter: signer?.notAfter ?? tls.notAfter } };
+  return {
+    trust,
+    tls: { kid: tls.kid, notAfter: tls.notAfter },
+    signing: { kid: signer?.kid ?? "", notAfter: signer?.notAfter ?? tls.notAfter },
+    pem,
+  };
+}
+
+/**
+ * Reads every certificate, key and CRL file the config names, unchecked ({@link verifyNodeConfig}
+ * checks them); a file that cannot be read is CONFIG_INVALID by its config path.
+ */
+export async function readNodeCredentials(config: NodeConfig): Promise<VerifiedPem> {
+  await checkNodeConfigFiles(config);
+  const text = (path: string): Promise<string> => readFile(path, "utf8");
+  const [anchor, crl, tlsCert, tlsKey, signingCert, signingKey, peerCertificates, retiredTlsKeys, retiredSigningKeys] = await Promise.all([
+    text(config.trust.anchor),
+    config.trust.crl === undefined ? undefined : text(config.trust.crl),
+    text(config.federation.tlsCert),
+    text(config.federation.tlsKey),
+    text(config.signing.cert),
+    text(config.signing.key),
+    Promise.all(config.peers.flatMap((p) => p.certificates).map(text)),
+    Promise.all(config.federation.retiredKeys.map(text)),
+    Promise.all(config.signing.retiredKeys.map(text)),
+  ]);
+  return { anchor, crl, tlsCert, tlsKey, signingCert, signingKey, peerCertificates, retiredTlsKeys, retiredSigningKeys };
+}
+
+function readPrivateKey(pem: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new Error("not a readable private key (PKCS#8 PEM expected)");
+  }
 }
 
 /** Throws unless the private key is the certificate's. */
 function matchKey(certPem: string, keyPem: string): void {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(keyPem);
-  } catch {
-    throw new Error("not a readable private key (PKCS#8 PEM expected)");
-  }
+  const key = readPrivateKey(keyPem);
   const fromCert = new X509Certificate(certPem).publicKey.export({ format: "der", type: "spki" });
   const fromKey = createPublicKey(key).export({ format: "der", type: "spki" });
   if (!fromCert.equals(fromKey)) throw new Error("the private key does not belong to the certificate");

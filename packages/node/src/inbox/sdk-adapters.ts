@@ -9,10 +9,10 @@ export interface NodeIdentity {
   readonly nodeId: string;
   /** The envelope signing key with its certificate's kid. */
   readonly signer: EnvelopeSigner;
-  /** The TLS key, which opens JWE bodies addressed to this node. */
-  readonly decryptionKey: KeyObject;
-  /** For a gm-v1 node: its SM2 signing key, which opens SM2/SM4 bodies addressed to it. */
-  readonly sm2DecryptionKey?: KeyObject;
+  /** The TLS key, which opens JWE bodies addressed to this node; several (newest first) while a replaced key is still kept. */
+  readonly decryptionKey: KeyObject | readonly KeyObject[];
+  /** For a gm-v1 node: its SM2 signing key(s), which open SM2/SM4 bodies addressed to it. */
+  readonly sm2DecryptionKey?: KeyObject | readonly KeyObject[];
 }
 
 /**

@@ -26,8 +26,9 @@ export interface GrpcSenderOptions {
  * which must present a certificate for the node id it is called as.
  * Reconnect backoff is kept short; the outbox's schedule does the pacing.
  */
-export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void } {
+export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void; setIdentity(tls: { readonly cert: string; readonly key: string }): void } {
   const clients = new Map<string, GrpcClient<typeof FederationService>>();
+  let identity = { cert: options.cert, key: options.key };
   const clientFor = (nodeId: string) => {
     const address = options.addresses(nodeId);
     if (address === undefined) throw new TongbanError("DELIVERY_FAILED", `no address known for ${nodeId}`, { details: { destination: nodeId } });
@@ -35,7 +36,7 @@ export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void
     const key = `${nodeId}@${address}`;
     let c = clients.get(key);
     if (c === undefined) {
-      c = createGrpcClient(FederationService, address, clientCredentials({ ca: options.ca, cert: options.cert, key: options.key, expectedNodeId: nodeId }), {
+      c = createGrpcClient(FederationService, address, clientCredentials({ ca: options.ca, cert: identity.cert, key: identity.key, expectedNodeId: nodeId }), {
         defaultTimeoutMs: options.timeoutMs ?? 10_000,
         channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
       });
@@ -52,6 +53,16 @@ export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void
     return toBinary(EnvelopeSchema, res.receipt);
   };
   return Object.assign(send, {
+    /**
+     * A new TLS certificate and key for deliveries from now on: every channel is
+     * closed (calls on it finish; grpc-js refuses only new ones) and the next
+     * delivery to a partner opens one that presents the new certificate.
+     */
+    setIdentity(tls: { readonly cert: string; readonly key: string }) {
+      identity = { cert: tls.cert, key: tls.key };
+      for (const c of clients.values()) c.close();
+      clients.clear();
+    },
     close() {
       for (const c of clients.values()) c.close();
       clients.clear();

@@ -22,6 +22,8 @@ export interface NodeMetrics {
   readonly alertsTotal: Counter<"kind">;
   readonly backupsTotal: Counter<"result">;
   readonly backupLastSuccess: Gauge<never>;
+  /** Credential reloads (SIGHUP, `reloadCredentials()`), by result (ok, refused). */
+  readonly credentialReloadsTotal: Counter<"result">;
 }
 
 /** Options of {@link createNodeMetrics}. */
@@ -95,6 +97,12 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
     backupLastSuccess: new Gauge({
       name: "tongban_backup_last_success_timestamp_seconds",
       help: "When the last store backup was completed (Unix time); 0 before the first",
+      registers,
+    }),
+    credentialReloadsTotal: new Counter({
+      name: "tongban_credential_reloads_total",
+      help: "Reloads of the node's certificates, keys and CRL while running, by result (ok, refused)",
+      labelNames: ["result"] as const,
       registers,
     }),
   };

@@ -30,7 +30,7 @@ export async function startPlatformServer(options: PlatformServerOptions): Promi
   const [cert, key, ca] = await Promise.all([
     readPem(config.file, "federation.tlsCert", config.federation.tlsCert),
     readPem(config.file, "federation.tlsKey", config.federation.tlsKey),
-    auth.kind === "mtls" ? readPem(config.file, "platform.auth.clientCa", auth.clientCa) : readPem(config.file, "trust.anchor", config.trust.anchor),
+    platformClientCa(config),
   ]);
   const impl =
     auth.kind === "tokens"
@@ -48,4 +48,10 @@ export async function startPlatformServer(options: PlatformServerOptions): Promi
     graceMs: config.shutdown.graceMs,
     drainDelayMs: config.shutdown.drainDelayMs,
   });
+}
+
+/** The CA the platform port's TLS context carries: `platform.auth.clientCa` with mTLS, else the federation anchor. */
+export function platformClientCa(config: NodeConfig): Promise<string> {
+  const { auth } = config.platform;
+  return auth.kind === "mtls" ? readPem(config.file, "platform.auth.clientCa", auth.clientCa) : readPem(config.file, "trust.anchor", config.trust.anchor);
 }

@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { Server, ServerCredentials } from "@grpc/grpc-js";
-import { startGrpcServer, type ServiceImpl } from "@tongban/sdk";
+import type { Server } from "@grpc/grpc-js";
+import { startGrpcServer, type ServiceImpl, type TlsServerCredentials } from "@tongban/sdk";
 import type { ListenAddress } from "../config/types.js";
 import { formatListenAddress } from "../config/listen-address.js";
 import { addHealthService, type HealthReporter } from "./health.js";
@@ -16,6 +16,8 @@ export interface ServiceServerHandle {
   readonly health: HealthReporter;
   /** The grpc-js server, for tests and extra services. */
   readonly server: Server;
+  /** Its TLS credentials: `update()` gives connections from now on a new certificate and key. */
+  readonly credentials: TlsServerCredentials;
   /**
    * Graceful stop: reports NOT_SERVING, waits `drainDelayMs` so balancers and
    * health watchers notice, stops accepting calls, lets calls in flight
@@ -27,7 +29,7 @@ export interface ServiceServerHandle {
 /** What {@link startServiceServer} serves and how. */
 export interface ServiceServerOptions<S extends DescService> {
   readonly listen: ListenAddress;
-  readonly credentials: ServerCredentials;
+  readonly credentials: TlsServerCredentials;
   readonly service: S;
   readonly impl: Partial<ServiceImpl<S>>;
   readonly maxMessageBytes: number;
@@ -59,6 +61,7 @@ export async function startServiceServer<S extends DescService>(options: Service
     address: formatListenAddress({ host: options.listen.host, port: handle.port }),
     health,
     server: handle.server,
+    credentials: options.credentials,
     shutdown(opts = {}) {
       stopping ??= (async () => {
         health.setServing(false);
