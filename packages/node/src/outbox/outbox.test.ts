@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  TongbanError,
   TrustStore,
   createEnvelope,
   createFederationRoot,
@@ -211,6 +212,89 @@ describe("outbox over mutual TLS", () => {
     } finally {
       await wujiang.stop();
       await q.stop();
+    }
+  });
+
+  it("when a failing partner acknowledges again, its other waiting messages go at once, not after their backoff", async () => {
+    const down = await downPartner();
+    const port = down.port;
+    // Backoff of at least 30 s: without the pull-forward nothing waiting would go again within this test.
+    const slow = { ...FAST, baseDelayMs: 60_000, minDelayMs: 30_000, maxDelayMs: 60_000 };
+    const dir = newDir();
+    const first = await qingpuOutbox(() => port, slow, dir);
+    const waiting = await Promise.all([1, 2, 3, 4].map(() => message(newMessageId(), 1, CaseState.ACCEPTED)));
+    for (const m of waiting) await enqueue(first.outbox, m, m.header.caseId);
+    await first.outbox.tick();
+    for (const m of waiting) expect((await first.outbox.status(m.messageId))?.nextAttemptAt).toBeGreaterThan(Date.now() + 20_000);
+    // The sending node restarts meanwhile: what was failing is found again by recover().
+    await first.stop();
+    const q = await qingpuOutbox(() => port, slow, dir);
+    expect(await q.outbox.recover()).toBe(0);
+
+    await down.release();
+    const wujiang = await startWujiang(port);
+    try {
+      // A new message is due at once (while the channel reconnects it may fail and wait too: sent again
+      // by hand then); its acknowledgement brings the waiting ones forward.
+      const fresh = await message(newMessageId(), 1, CaseState.ACCEPTED);
+      await enqueue(q.outbox, fresh, fresh.header.caseId);
+      await until(async () => {
+        if ((await q.outbox.status(fresh.messageId))?.status === "RETRY_WAIT") await q.outbox.retryNow(fresh.messageId);
+        await q.outbox.tick();
+        return (await q.outbox.status(fresh.messageId))?.status === "ACKNOWLEDGED";
+      }, 10_000);
+      await q.outbox.tick();
+      const after = await Promise.all(waiting.map((m) => q.outbox.status(m.messageId)));
+      expect(after.map((r) => r?.status)).toEqual(["ACKNOWLEDGED", "ACKNOWLEDGED", "ACKNOWLEDGED", "ACKNOWLEDGED"]);
+      expect(after.map((r) => r?.attempts)).toEqual([2, 2, 2, 2]);
+      expect(new Set(wujiang.applied)).toEqual(new Set([fresh, ...waiting].map((m) => m.messageId)));
+    } finally {
+      await wujiang.stop();
+      await q.stop();
+    }
+  });
+
+  it("does not pull forward what the partner itself paced (RATE_LIMITED advice)", async () => {
+    const store = await openLevelStore(newDir());
+    const committer = new GroupCommitter(store);
+    // A scripted partner: each message id gets the answers listed for it, in turn; a receipt is its id and digest as JSON.
+    const script = new Map<string, (() => Uint8Array)[]>();
+    const digests = new Map<string, string>();
+    const outbox = new Outbox({
+      store,
+      committer,
+      send: async (_destination, envelope) => {
+        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
+        return script.get(id)!.shift()!();
+      },
+      verifyReceipt: async (bytes) => {
+        const { id } = JSON.parse(new TextDecoder().decode(bytes)) as { id: string };
+        return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+      },
+      schedule: new RetrySchedule({ ...FAST, baseDelayMs: 60_000, minDelayMs: 30_000, maxDelayMs: 60_000 }),
+    });
+    const receipt = (id: string) => () => new TextEncoder().encode(JSON.stringify({ id }));
+    const fail = (code: "RATE_LIMITED" | "TRANSPORT_UNAVAILABLE") => () => {
+      throw new TongbanError(code, "scripted", code === "RATE_LIMITED" ? { details: { retryAfterMs: 45_000 } } : {});
+    };
+    const [paced, dropped, fresh] = await Promise.all([1, 2, 3].map(() => message(newMessageId(), 1, CaseState.ACCEPTED)));
+    for (const m of [paced!, dropped!, fresh!]) digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+    script.set(paced!.messageId, [fail("RATE_LIMITED"), receipt(paced!.messageId)]);
+    script.set(dropped!.messageId, [fail("TRANSPORT_UNAVAILABLE"), receipt(dropped!.messageId)]);
+    script.set(fresh!.messageId, [receipt(fresh!.messageId)]);
+    try {
+      for (const m of [paced!, dropped!]) await enqueue(outbox, m, m.header.caseId);
+      await outbox.tick();
+      const pacedUntil = (await outbox.status(paced!.messageId))!.nextAttemptAt!;
+      expect(pacedUntil).toBeGreaterThan(Date.now() + 20_000);
+      await enqueue(outbox, fresh!, fresh!.header.caseId);
+      await outbox.tick(); // fresh acknowledged: dropped is due now, paced keeps its time
+      await outbox.tick();
+      expect((await outbox.status(dropped!.messageId))?.status).toBe("ACKNOWLEDGED");
+      expect(await outbox.status(paced!.messageId)).toMatchObject({ status: "RETRY_WAIT", nextAttemptAt: pacedUntil });
+    } finally {
+      await committer.close();
+      await store.close();
     }
   });
 

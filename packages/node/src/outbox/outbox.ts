@@ -106,12 +106,14 @@ function isPermanent(code: string): boolean {
 }
 
 /**
- * The outbox dispatcher: sends what is due, one message at a time per
- * destination in enqueue order, verifies each receipt (signed by the
- * destination, answering the message, binding exactly the bytes sent),
- * retries transient failures on the destination's schedule (backoff with
- * jitter, honouring a partner's retry advice) and gives up at the final
- * deadline: FAILED with an `outbox.failed` alert, never silently.
+ * The outbox dispatcher: sends what is due in lanes (the messages of one
+ * case one at a time in enqueue order, cases in parallel), verifies each
+ * receipt (signed by the destination, answering the message, binding
+ * exactly the bytes sent), retries transient failures on the destination's
+ * schedule (backoff with jitter, honouring a partner's retry advice) and
+ * gives up at the final deadline: FAILED with an `outbox.failed` alert,
+ * never silently. When a destination that was failing acknowledges a
+ * message again, its other waiting messages become due at once.
  */
 export class Outbox {
   readonly #c: OutboxComponents;
@@ -122,6 +124,8 @@ export class Outbox {
   #stopped = true;
   #again = false;
   #loop: (() => void) | undefined;
+  /** Destinations with messages waiting after a failure: the next acknowledgement from one pulls them forward. */
+  readonly #failing = new Set<string>();
 
   constructor(components: OutboxComponents) {
     this.#c = components;
@@ -156,7 +160,12 @@ export class Outbox {
       ops.push(...this.#reschedule(r, now));
     }
     if (ops.length > 0) await this.#c.committer.commit(ops);
-    return ops.length / 2;
+    // Destinations that were failing before the restart: their first acknowledgement pulls the rest forward.
+    for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) {
+      const r = decode(e.value);
+      if (r.status === "RETRY_WAIT" && r.lastError !== undefined) this.#failing.add(r.destination);
+    }
+    return ops.filter((op) => op.type === "put" && op.value !== EMPTY).length;
   }
 
   /** A message's record, or undefined. */
@@ -300,6 +309,7 @@ export class Outbox {
       delete r.lastError;
       await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
       this.#emit("outbox.acknowledged", r);
+      if (this.#failing.delete(r.destination)) await this.#pullForward(r.destination);
       return true;
     } catch (err) {
       const e = err instanceof TongbanError ? err : new TongbanError("DELIVERY_FAILED", String(err));
@@ -325,8 +335,28 @@ export class Outbox {
     }
     r.status = "RETRY_WAIT";
     await this.#c.committer.commit(this.#reschedule(r, decision.at));
+    this.#failing.add(r.destination);
     this.#emit("outbox.retry", r);
     return false;
+  }
+
+  /**
+   * The destination answers again: its messages waiting on a backoff are due now rather than up to
+   * `maxDelayMs` later — except those the partner itself paced (RATE_LIMITED / OVERLOADED advice).
+   */
+  async #pullForward(destination: string): Promise<void> {
+    const now = this.#now();
+    const ops: BatchOp[] = [];
+    for await (const e of this.#c.store.iterate({ ...storeKeys.outboxDue.range(), gte: storeKeys.outboxDue.key(now + 1, "") })) {
+      const [, messageId] = storeKeys.outboxDue.decode(e.key);
+      const r = await this.status(messageId);
+      if (r === undefined || r.destination !== destination || r.status !== "RETRY_WAIT") continue;
+      if (r.lastError?.code === "RATE_LIMITED" || r.lastError?.code === "OVERLOADED") continue;
+      ops.push(...this.#reschedule(r, now));
+    }
+    if (ops.length === 0) return;
+    await this.#c.committer.commit(ops);
+    this.#again = true; // the loop runs its next round at once
   }
 
   #unschedule(r: OutboxRecord): BatchOp[] {
