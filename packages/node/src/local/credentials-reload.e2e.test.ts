@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TongbanError, clientCredentials, createCrl, createGrpcClient, issueNodeCertificates, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
-import { CaseState, DecisionOutcome, DeliveryMethod, FederationService, HandlingMode } from "@tongban/sdk/gen";
+import { CaseState, FederationService } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { until, uploadMaterials } from "./e2e-helpers.js";
+import { runRemoteReceiptCase } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -25,37 +25,8 @@ let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
 
-const stateAt = (id: string, caseId: string, state: CaseState) =>
-  until(`${id} ${CaseState[state]}`, async () => {
-    const v = (await platform(id).getCase({ caseId })).view;
-    return v?.state === state ? v : undefined;
-  });
-
 /** A remote-receipt case from 青浦's window to 吴江, handled to the end: messages both ways. */
-async function runCase(requestId: string): Promise<string> {
-  const materials = await uploadMaterials(platform(QINGPU), requestId);
-  const { view } = await platform(QINGPU).submitApplication({
-    requestId,
-    handlingNode: WUJIANG,
-    application: {
-      mode: HandlingMode.REMOTE_RECEIPT,
-      item: { receivingCode: "11310118310118012U000TB00000101" },
-      applicant: { name: "张三", idNumber: "11010519491231002X" },
-      form: [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
-      materials,
-    },
-  });
-  const caseId = view!.caseId;
-  await stateAt(WUJIANG, caseId, CaseState.DELIVERED);
-  const act = (id: string, action: NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>) => platform(id).actOnCase({ caseId, requestId: `${requestId}-${action.kind?.case}`, action });
-  await act(WUJIANG, { kind: { case: "acceptance", value: {} } });
-  await act(WUJIANG, { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } });
-  await act(WUJIANG, { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.POST } } });
-  await stateAt(QINGPU, caseId, CaseState.RESULT_SENT);
-  await act(QINGPU, { kind: { case: "deliveryConfirmation", value: { method: DeliveryMethod.POST } } });
-  await stateAt(WUJIANG, caseId, CaseState.RESULT_DELIVERED);
-  return caseId;
-}
+const runCase = (requestId: string): Promise<string> => runRemoteReceiptCase(platform(QINGPU), platform(WUJIANG), WUJIANG, requestId);
 
 /** The serial of the certificate 吴江's federation or platform port shows a new connection. */
 async function servedSerial(port: "federation" | "platform" = "federation"): Promise<string> {

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TongbanError, createEnvelope, createFederationClient, issueNodeCertificates, type PlatformClient } from "@tongban/sdk";
-import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, MessageStatus } from "@tongban/sdk/gen";
+import { CaseState, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until, uploadMaterials } from "./e2e-helpers.js";
+import { runRemoteReceiptCase, stateAt as stateAtNode, submitApplication, until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -23,39 +23,9 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
-const stateAt = (id: string, caseId: string, state: CaseState) =>
-  until(`${id} ${CaseState[state]}`, async () => {
-    const v = (await platform(id).getCase({ caseId })).view;
-    return v?.state === state ? v : undefined;
-  });
-
-async function submit(requestId: string): Promise<string> {
-  const materials = await uploadMaterials(platform(QINGPU), requestId);
-  const { view } = await platform(QINGPU).submitApplication({
-    requestId,
-    handlingNode: WUJIANG,
-    application: {
-      mode: HandlingMode.REMOTE_RECEIPT,
-      item: { receivingCode: "11310118310118012U000TB00000101" },
-      applicant: { name: "张三", idNumber: "11010519491231002X" },
-      form: [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
-      materials,
-    },
-  });
-  return view!.caseId;
-}
-async function runCase(requestId: string): Promise<string> {
-  const caseId = await submit(requestId);
-  await stateAt(WUJIANG, caseId, CaseState.DELIVERED);
-  const act = (id: string, action: NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>) => platform(id).actOnCase({ caseId, requestId: `${requestId}-${action.kind?.case}`, action });
-  await act(WUJIANG, { kind: { case: "acceptance", value: {} } });
-  await act(WUJIANG, { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } });
-  await act(WUJIANG, { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.POST } } });
-  await stateAt(QINGPU, caseId, CaseState.RESULT_SENT);
-  await act(QINGPU, { kind: { case: "deliveryConfirmation", value: { method: DeliveryMethod.POST } } });
-  await stateAt(WUJIANG, caseId, CaseState.RESULT_DELIVERED);
-  return caseId;
-}
+const stateAt = (id: string, caseId: string, state: CaseState) => stateAtNode(platform(id), caseId, state);
+const submit = (requestId: string): Promise<string> => submitApplication(platform(QINGPU), WUJIANG, requestId);
+const runCase = (requestId: string): Promise<string> => runRemoteReceiptCase(platform(QINGPU), platform(WUJIANG), WUJIANG, requestId);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tongban-directory-"));

@@ -1,9 +1,11 @@
 /**
  * Shared by the end-to-end tests of this folder (not exported from the
- * package): polling, material uploads and a standard application.
+ * package): polling, material uploads, a standard application and a
+ * remote-receipt case run to the end.
  */
 import { createHash } from "node:crypto";
 import type { PlatformClient } from "@tongban/sdk";
+import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, type CaseView } from "@tongban/sdk/gen";
 
 /** Polls `probe` until it returns a value (errors count as "not yet"), or fails after `timeoutMs`. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -30,3 +32,47 @@ export async function uploadMaterials(client: PlatformClient, salt: string, code
   return materials;
 }
 
+
+/** Waits until the case is in `state` at the node `client` talks to. */
+export const stateAt = (client: PlatformClient, caseId: string, state: CaseState): Promise<CaseView> =>
+  until(`${CaseState[state]}`, async () => {
+    const v = (await client.getCase({ caseId })).view;
+    return v?.state === state ? v : undefined;
+  });
+
+/** Submits the standard test application (青浦's item 11310118310118012U000TB00000101) for `handlingNode`; returns the case id. */
+export async function submitApplication(client: PlatformClient, handlingNode: string, requestId: string): Promise<string> {
+  const materials = await uploadMaterials(client, requestId);
+  const { view } = await client.submitApplication({
+    requestId,
+    handlingNode,
+    application: {
+      mode: HandlingMode.REMOTE_RECEIPT,
+      item: { receivingCode: "11310118310118012U000TB00000101" },
+      applicant: { name: "张三", idNumber: "11010519491231002X" },
+      form: [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
+      materials,
+    },
+  });
+  return view!.caseId;
+}
+
+/**
+ * A remote-receipt case from the receiving window (`receiving`) to the handling site (`handling`, node
+ * `handlingNode`), handled to the end: accepted, approved, result posted and its delivery confirmed —
+ * messages both ways. Returns the case id once both sites show RESULT_DELIVERED.
+ */
+export async function runRemoteReceiptCase(receiving: PlatformClient, handling: PlatformClient, handlingNode: string, requestId: string): Promise<string> {
+  const caseId = await submitApplication(receiving, handlingNode, requestId);
+  await stateAt(handling, caseId, CaseState.DELIVERED);
+  type Action = NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>;
+  const act = (client: PlatformClient, action: Action) => client.actOnCase({ caseId, requestId: `${requestId}-${action.kind?.case}`, action });
+  await act(handling, { kind: { case: "acceptance", value: {} } });
+  await act(handling, { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED } } });
+  await act(handling, { kind: { case: "result", value: { deliveryMethod: DeliveryMethod.POST } } });
+  await stateAt(receiving, caseId, CaseState.RESULT_SENT);
+  await act(receiving, { kind: { case: "deliveryConfirmation", value: { method: DeliveryMethod.POST } } });
+  await stateAt(handling, caseId, CaseState.RESULT_DELIVERED);
+  await stateAt(receiving, caseId, CaseState.RESULT_DELIVERED);
+  return caseId;
+}
