@@ -1,6 +1,6 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { TongbanError, clientCredentials, createGrpcClient, type GrpcClient } from "@tongban/sdk";
-import { EnvelopeSchema, FederationService, type Envelope } from "@tongban/sdk/gen";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { TongbanError, clientCredentials, createGrpcClient, decodeEnvelope, encodeSingleMessageField, rememberWireBytes, singleFieldOf, wireBytesOf, type GrpcClient } from "@tongban/sdk";
+import { DeliverRequestSchema, EnvelopeSchema, FederationService, type Envelope } from "@tongban/sdk/gen";
 import type { Sender } from "./outbox.js";
 
 /** How to reach partner nodes over mutual TLS. */
@@ -46,11 +46,13 @@ export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void
   };
   const send = async (destination: string, envelope: Uint8Array): Promise<Uint8Array> => {
     const client = clientFor(destination);
-    const decoded = fromBinary(EnvelopeSchema, envelope);
-    await options.prepare?.(client, destination, decoded);
-    const res = await client.deliver({ envelope: decoded });
+    if (options.prepare !== undefined) await options.prepare(client, destination, decodeEnvelope(envelope));
+    // The request goes as the bytes queued (DeliverRequest holds only the envelope, field 1): not decoded and encoded again.
+    const res = await client.deliver(rememberWireBytes(create(DeliverRequestSchema), encodeSingleMessageField(1, envelope)));
     if (res.receipt === undefined) throw new TongbanError("RECEIPT_INVALID", "the partner answered without a receipt");
-    return toBinary(EnvelopeSchema, res.receipt);
+    // The receipt as the partner sent it (DeliverResponse field 1), which is what the outbox keeps as evidence.
+    const wire = wireBytesOf(res);
+    return (wire === undefined ? undefined : singleFieldOf(1, wire)) ?? toBinary(EnvelopeSchema, res.receipt);
   };
   return Object.assign(send, {
     /**

@@ -8,16 +8,20 @@ import {
   TrustStore,
   createEnvelope,
   createFederationRoot,
+  encodeSingleMessageField,
   issueNodeCertificates,
   newMessageId,
+  rememberWireBytes,
   serverCredentials,
   startGrpcServer,
   verifyEnvelope,
+  wireBytesOf,
   type FederationRoot,
   type GrpcServerHandle,
   type NodeCertificates,
 } from "@tongban/sdk";
-import { CaseState, FederationService } from "@tongban/sdk/gen";
+import { create } from "@bufbuild/protobuf";
+import { CaseState, DeliverResponseSchema, FederationService, ReceiptStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Intake } from "../inbox/intake.js";
 import { receiptSignerFor, verifierFor, type NodeIdentity } from "../inbox/sdk-adapters.js";
@@ -295,6 +299,67 @@ describe("outbox over mutual TLS", () => {
     } finally {
       await committer.close();
       await store.close();
+    }
+  });
+
+  it("sends the queued bytes as they are and keeps the receipt as the partner sent it, not re-encoded", async () => {
+    // Both envelopes in a valid but non-canonical encoding (fields in reverse order): re-encoding would change them.
+    const reversed = (bytes: Uint8Array): Uint8Array => {
+      const fields: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; ) {
+        const start = i++;
+        let len = 0;
+        for (let shift = 0; ; shift += 7) {
+          const b = bytes[i++]!;
+          len += (b & 0x7f) * 2 ** shift;
+          if ((b & 0x80) === 0) break;
+        }
+        fields.push(bytes.subarray(start, i + len));
+        i += len;
+      }
+      return Buffer.concat(fields.reverse());
+    };
+    const received: Uint8Array[] = [];
+    const receipts = new Map<string, Uint8Array>();
+    const server = await startGrpcServer({
+      credentials: serverCredentials({ ca: root.certificatePem, cert: nodes[WUJIANG]!.tls.certificatePem, key: nodes[WUJIANG]!.tls.privateKeyPem }),
+      services: [
+        [
+          FederationService,
+          {
+            deliver: async (req) => {
+              received.push(wireBytesOf(req)!);
+              const v = await verifyEnvelope(req.envelope!, { self: WUJIANG, resolver: trust });
+              const made = await createEnvelope({
+                body: { kind: { case: "technicalReceipt", value: { receivedMessageId: v.header.messageId, receivedDigest: v.receiptDigest, status: ReceiptStatus.ACCEPTED } } },
+                sender: WUJIANG,
+                recipient: QINGPU,
+                signer: identity(WUJIANG).signer,
+              });
+              const bytes = reversed(made.bytes);
+              receipts.set(v.header.messageId, bytes);
+              return rememberWireBytes(create(DeliverResponseSchema), encodeSingleMessageField(1, bytes));
+            },
+          },
+        ],
+      ],
+    });
+    const q = await qingpuOutbox(() => server.port);
+    try {
+      const caseId = newMessageId();
+      const m = await message(caseId, 1, CaseState.ACCEPTED);
+      const queued = reversed(m.bytes);
+      expect(Buffer.from(queued)).not.toEqual(Buffer.from(m.bytes));
+      await q.outbox.enqueue({ messageId: m.messageId, destination: WUJIANG, caseId, envelope: queued, receiptDigest: m.receiptDigest });
+      await q.outbox.tick();
+      const r = await q.outbox.status(m.messageId);
+      expect(r?.status).toBe("ACKNOWLEDGED");
+      expect(received).toHaveLength(1);
+      expect(Buffer.from(received[0]!)).toEqual(Buffer.from(encodeSingleMessageField(1, queued)));
+      expect(Buffer.from(r!.receipt!, "base64")).toEqual(Buffer.from(receipts.get(m.messageId)!));
+    } finally {
+      await q.stop();
+      await server.shutdown(50);
     }
   });
 

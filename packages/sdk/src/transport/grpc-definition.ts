@@ -86,8 +86,11 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
   // Uint8Array rather than Buffer, the same as every other protobuf-es path.
   return (bytes) => {
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const direct = holder === undefined ? undefined : decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view);
-    return (direct as MessageShape<D> | undefined) ?? fromBinary(schema, view);
+    if (holder === undefined) return fromBinary(schema, view);
+    const message = (decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view) as MessageShape<D> | undefined) ?? fromBinary(schema, view);
+    // The envelope exactly as it came (wireBytesOf + singleFieldOf): what its signature and a node's evidence refer to.
+    wireBytes.set(message, view);
+    return message;
   };
 }
 
