@@ -4,14 +4,14 @@
  * remote-receipt case runs end to end over real mTLS with LevelDB; each node
  * verifies the other's suite and opens the bodies encrypted to it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { verifyEnvelope, TrustStore, type PlatformClient } from "@tongban/sdk";
+import { issueNodeCertificates, verifyEnvelope, TrustStore, type PlatformClient } from "@tongban/sdk";
 import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, IdentityDocumentType, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until, uploadMaterials } from "./e2e-helpers.js";
+import { runRemoteReceiptCase, until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -75,4 +75,25 @@ describe("mixed-suite federation (jose-v1 and gm-v1)", () => {
     const fromWujiang = (await platform(WUJIANG).getCase({ caseId })).view!.timeline.find((t) => t.site === WUJIANG && t.messageId !== "")!.messageId;
     expect(await suiteOf(WUJIANG, fromWujiang)).toBe("jose-v1"); // 青浦 receipted with ES256
   }, 30_000);
+});
+
+describe("a GM node reloading its SM2 signing key", () => {
+  it("signs with the new key at once and still opens GM bodies partners encrypted to the old one", async () => {
+    const w = fed.node(WUJIANG);
+    const fresh = await issueNodeCertificates({ ca: fed.root, nodeId: WUJIANG, signingAlgorithm: "SM2SM3", validityDays: 30 });
+    // 青浦 learns the new certificate (a directory update would do this); its config still pins the old one,
+    // so it keeps encrypting 吴江's GM bodies to the old SM2 key.
+    fed.node(QINGPU).node!.components.trust.addCertificate(fresh.signing.certificatePem);
+    writeFileSync(w.config.signing.cert, fresh.signing.certificatePem);
+    writeFileSync(w.config.signing.key, fresh.signing.privateKeyPem, { mode: 0o600 });
+    const r = await w.node!.reloadCredentials();
+    expect(r.changed).toEqual(["signing"]);
+    expect(r.signing.kid).toBe(fresh.signing.kid);
+    const caseId = await runRemoteReceiptCase(platform(QINGPU), platform(WUJIANG), WUJIANG, "gm-reload");
+    // 吴江's messages of this case were signed with the new key: their receipts at 吴江 are 青浦's, and
+    // 青浦 accepted them, so it verified the new SM2 signatures.
+    const fromWujiang = (await platform(WUJIANG).getCase({ caseId })).view!.timeline.filter((t) => t.site === WUJIANG && t.messageId !== "");
+    expect(fromWujiang.length).toBeGreaterThan(0);
+    for (const t of fromWujiang) expect((await platform(WUJIANG).getMessageStatus({ messageId: t.messageId })).status).toBe(MessageStatus.ACKNOWLEDGED);
+  }, 60_000);
 });
