@@ -270,6 +270,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     verifyReceipt: (bytes) => verifyEnvelope(bytes, { self: config.nodeId, resolver: trust, now: clock() }),
     schedule: new RetrySchedule(config.retry.policy, config.retry.perDestination as Record<string, Partial<typeof config.retry.policy>>),
     onEvent: (e) => {
+      if (e.type === "outbox.unreachable" || e.type === "outbox.reachable") {
+        if (e.type === "outbox.unreachable") logger.warn({ destination: e.destination, messageId: e.messageId, error: e.error }, "partner unreachable: its messages wait, one is tried at a time on the backoff");
+        else logger.info({ destination: e.destination, messageId: e.messageId }, "partner reachable again: sending what waited");
+        return;
+      }
       metrics.deliveryAttemptsTotal.inc({ destination: e.destination, result: e.type.slice("outbox.".length) });
       if (e.type === "outbox.acknowledged") {
         void directory.contacted(e.destination).catch(() => undefined);

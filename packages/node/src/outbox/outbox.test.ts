@@ -292,10 +292,92 @@ describe("outbox over mutual TLS", () => {
       const pacedUntil = (await outbox.status(paced!.messageId))!.nextAttemptAt!;
       expect(pacedUntil).toBeGreaterThan(Date.now() + 20_000);
       await enqueue(outbox, fresh!, fresh!.header.caseId);
+      // The unavailable answer made the destination unreachable: the operator sends fresh as a probe.
+      await outbox.retryNow(fresh!.messageId);
       await outbox.tick(); // fresh acknowledged: dropped is due now, paced keeps its time
+      expect((await outbox.status(fresh!.messageId))?.status).toBe("ACKNOWLEDGED");
       await outbox.tick();
       expect((await outbox.status(dropped!.messageId))?.status).toBe("ACKNOWLEDGED");
       expect(await outbox.status(paced!.messageId)).toMatchObject({ status: "RETRY_WAIT", nextAttemptAt: pacedUntil });
+    } finally {
+      await committer.close();
+      await store.close();
+    }
+  });
+
+  it("holds the lanes of an unreachable destination and probes it one message at a time; the deadline still applies", async () => {
+    const store = await openLevelStore(newDir());
+    const committer = new GroupCommitter(store);
+    let now = 1_000_000;
+    let reachable = false;
+    const sent: string[] = [];
+    const digests = new Map<string, string>();
+    const events: OutboxEvent[] = [];
+    const policy = { ...FAST, baseDelayMs: 1_000, minDelayMs: 1_000, maxDelayMs: 1_000, deadlineMs: 10_000 };
+    const outbox = new Outbox({
+      store,
+      committer,
+      now: () => now,
+      random: () => 0.5,
+      send: async (_destination, envelope) => {
+        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
+        sent.push(id);
+        if (!reachable) throw new TongbanError("TRANSPORT_UNAVAILABLE", "connection refused");
+        return new TextEncoder().encode(id);
+      },
+      verifyReceipt: async (bytes) => {
+        const id = new TextDecoder().decode(bytes);
+        return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+      },
+      schedule: new RetrySchedule(policy),
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      const msgs = await Promise.all(Array.from({ length: 40 }, () => message(newMessageId(), 1, CaseState.ACCEPTED)));
+      for (const m of msgs) {
+        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+        await enqueue(outbox, m, m.header.caseId);
+      }
+      // First round: the lanes already started fail; no further message of the destination is tried.
+      await outbox.tick();
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.length).toBeLessThanOrEqual(outbox.lanesPerDestination);
+      expect(events.filter((e) => e.type === "outbox.unreachable")).toHaveLength(1);
+      // While it waits, rounds send nothing; after the wait, one probe.
+      const afterFirst = sent.length;
+      await outbox.tick();
+      expect(sent).toHaveLength(afterFirst);
+      now += 2_000;
+      await outbox.tick();
+      expect(sent).toHaveLength(afterFirst + 1);
+      // The partner is back: the next probe is acknowledged, then everything goes.
+      reachable = true;
+      now += 2_000;
+      await outbox.tick();
+      expect(events.filter((e) => e.type === "outbox.reachable")).toHaveLength(1);
+      await outbox.tick();
+      const statuses = await Promise.all(msgs.map((m) => outbox.status(m.messageId)));
+      expect(statuses.every((r) => r?.status === "ACKNOWLEDGED")).toBe(true);
+      // Far fewer attempts than one per message per round: each message at most twice (its failed first try, if it had one).
+      expect(sent.length).toBeLessThan(msgs.length + outbox.lanesPerDestination + 3);
+
+      // Unreachable again until past the deadline: messages never tried become FAILED with the alert.
+      reachable = false;
+      const late = await Promise.all([1, 2, 3].map(() => message(newMessageId(), 1, CaseState.ACCEPTED)));
+      for (const m of late) {
+        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+        await enqueue(outbox, m, m.header.caseId);
+      }
+      await outbox.tick();
+      now += 11_000;
+      // One probe (itself past the deadline: FAILED), then the others expire without being sent.
+      const before = sent.length;
+      await outbox.tick();
+      await outbox.tick();
+      expect(sent.length - before).toBe(1);
+      const lateStatus = await Promise.all(late.map((m) => outbox.status(m.messageId)));
+      expect(lateStatus.map((r) => r?.status)).toEqual(["FAILED", "FAILED", "FAILED"]);
+      expect(events.filter((e) => e.type === "outbox.failed").map((e) => e.messageId).sort()).toEqual(late.map((m) => m.messageId).sort());
     } finally {
       await committer.close();
       await store.close();

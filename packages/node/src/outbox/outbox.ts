@@ -2,7 +2,7 @@ import { ERROR_CODES, TongbanError, isErrorCode, type VerifiedEnvelope } from "@
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
-import { nextAttempt, type RetrySchedule } from "./retry-schedule.js";
+import { backoffDelay, nextAttempt, type RetrySchedule } from "./retry-schedule.js";
 
 /** The AS4-style life of an outbound message (docs/node.md "Outbox"). */
 export type OutboxStatus = "QUEUED" | "SENDING" | "ACKNOWLEDGED" | "RETRY_WAIT" | "FAILED" | "REJECTED";
@@ -34,7 +34,12 @@ export interface OutboxRecord {
 
 /** An event the outbox raises; `outbox.failed` and `outbox.rejected` are alerts. */
 export interface OutboxEvent {
-  readonly type: "outbox.acknowledged" | "outbox.retry" | "outbox.failed" | "outbox.rejected";
+  /**
+   * Per message: acknowledged, retry, failed, rejected. Per destination: `outbox.unreachable` when it stops answering
+   * at the transport level (its messages then wait, and one probe goes at a time on the backoff), `outbox.reachable`
+   * when it answers again — `messageId` is the message that found out.
+   */
+  readonly type: "outbox.acknowledged" | "outbox.retry" | "outbox.failed" | "outbox.rejected" | "outbox.unreachable" | "outbox.reachable";
   readonly messageId: string;
   readonly destination: string;
   readonly attempts: number;
@@ -98,6 +103,9 @@ export function outboxOps(message: OutboundMessage, order: number, now: number):
   ];
 }
 
+/** Failures that say the destination is not answering at all (rather than answering no): they open its breaker. */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set(["TRANSPORT_UNAVAILABLE", "TRANSPORT_DEADLINE_EXCEEDED", "DELIVERY_FAILED"]);
+
 /** True when retrying cannot help: the receiver judged the message itself. */
 function isPermanent(code: string): boolean {
   if (!isErrorCode(code)) return false;
@@ -126,6 +134,12 @@ export class Outbox {
   #loop: (() => void) | undefined;
   /** Destinations with messages waiting after a failure: the next acknowledgement from one pulls them forward. */
   readonly #failing = new Set<string>();
+  /**
+   * Destinations that do not answer at the transport level (a circuit breaker): their lanes wait until `until`, then
+   * one probe lane goes; its acknowledgement closes the breaker. Without it every waiting case of an unreachable
+   * partner would be tried, logged and rescheduled on its own — thousands of attempts for one fact.
+   */
+  readonly #unreachable = new Map<string, { failures: number; until: number }>();
 
   constructor(components: OutboxComponents) {
     this.#c = components;
@@ -174,11 +188,13 @@ export class Outbox {
     return v === undefined ? undefined : decode(v);
   }
 
-  /** Operator action: try a waiting or FAILED message again now (a fresh deadline). */
+  /** Operator action: try a waiting or FAILED message again now (a fresh deadline), as a probe if its destination is unreachable. */
   async retryNow(messageId: string): Promise<void> {
     const r = await this.status(messageId);
     if (r === undefined) throw new TongbanError("CASE_NOT_FOUND", `no outbound message ${messageId}`);
     if (r.status === "ACKNOWLEDGED" || r.status === "SENDING") return;
+    const breaker = this.#unreachable.get(r.destination);
+    if (breaker !== undefined) breaker.until = Math.min(breaker.until, this.#now());
     const ops = this.#unschedule(r);
     if (r.status === "FAILED" || r.status === "REJECTED") {
       delete r.firstAttemptAt;
@@ -228,18 +244,28 @@ export class Outbox {
       byDestination.set(r.destination, lanes);
     }
     const counts = await Promise.all(
-      [...byDestination.values()].map(async (lanes) => {
+      [...byDestination].map(async ([destination, lanes]) => {
         const queue = [...lanes.values()];
+        const breaker = this.#unreachable.get(destination);
+        if (breaker !== undefined && breaker.until > now) {
+          // Not tried while the destination is unreachable; only the final deadline still applies.
+          await this.#expireWaiting(queue.flat(), now);
+          return 0;
+        }
         let ok = 0;
         const runLane = async (): Promise<void> => {
           for (let list = queue.shift(); list !== undefined; list = queue.shift()) {
             for (const r of list) {
+              const open = this.#unreachable.get(destination);
+              if (open !== undefined && open !== breaker) return; // it became unreachable during this round
               if (!(await this.#attempt(r))) break;
               ok++;
             }
           }
         };
-        await Promise.all(Array.from({ length: Math.min(this.lanesPerDestination, queue.length) }, runLane));
+        // A destination coming off its wait gets one probe lane; once it answers, the next round sends the rest.
+        const width = breaker === undefined ? this.lanesPerDestination : 1;
+        await Promise.all(Array.from({ length: Math.min(width, queue.length) }, runLane));
         return ok;
       }),
     );
@@ -309,6 +335,10 @@ export class Outbox {
       delete r.lastError;
       await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
       this.#emit("outbox.acknowledged", r);
+      if (this.#unreachable.delete(r.destination)) {
+        this.#emit("outbox.reachable", r);
+        this.#again = true; // the rest of its lanes go in the next round, at once
+      }
       if (this.#failing.delete(r.destination)) await this.#pullForward(r.destination);
       return true;
     } catch (err) {
@@ -318,6 +348,7 @@ export class Outbox {
     }
 
     r.lastError = { code: error.code, message: error.message };
+    if (UNREACHABLE_CODES.has(error.code)) this.#unreachableFrom(r);
     if (isPermanent(error.code) && error.code !== "RECEIPT_INVALID") {
       r.status = "REJECTED";
       await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
@@ -338,6 +369,31 @@ export class Outbox {
     this.#failing.add(r.destination);
     this.#emit("outbox.retry", r);
     return false;
+  }
+
+  /** `r` found its destination not answering: it waits (longer each time) before the next probe. */
+  #unreachableFrom(r: OutboxRecord): void {
+    const breaker = this.#unreachable.get(r.destination);
+    const failures = (breaker?.failures ?? 0) + 1;
+    const policy = this.#c.schedule.policyFor(r.destination);
+    this.#unreachable.set(r.destination, { failures, until: this.#now() + backoffDelay(policy, failures, this.#c.random) });
+    if (breaker === undefined) this.#emit("outbox.unreachable", r);
+  }
+
+  /** Messages of an unreachable destination past their final deadline (from their first attempt, or enqueue if never tried): FAILED with the alert. */
+  async #expireWaiting(records: readonly OutboxRecord[], now: number): Promise<void> {
+    for (const r of records) {
+      const policy = this.#c.schedule.policyFor(r.destination);
+      if (now <= (r.firstAttemptAt ?? r.enqueuedAt) + policy.deadlineMs) continue;
+      const ops = this.#unschedule(r);
+      r.status = "FAILED";
+      r.failedAt = now;
+      delete r.nextAttemptAt;
+      r.lastError ??= { code: "DELIVERY_DEADLINE_EXCEEDED", message: "the destination was unreachable until the final deadline" };
+      ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+      await this.#c.committer.commit(ops);
+      this.#emit("outbox.failed", r);
+    }
   }
 
   /**

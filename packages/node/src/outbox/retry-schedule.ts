@@ -62,13 +62,17 @@ export function nextAttempt(
   validatePolicy(policy);
   if (!Number.isInteger(attempts) || attempts < 1) throw new TypeError(`attempts must be an integer ≥ 1, got ${attempts}`);
   if (policy.maxAttempts > 0 && attempts >= policy.maxAttempts) return { kind: "give-up", reason: "max-attempts" };
-  // Cap the exponent so factor^n never overflows to Infinity.
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.min(attempts - 1, 64));
-  const jittered = policy.minDelayMs + random() * Math.max(0, ceiling - policy.minDelayMs);
-  const delayMs = Math.round(Math.min(policy.maxDelayMs, Math.max(jittered, advisedDelayMs)));
+  const delayMs = Math.round(Math.min(policy.maxDelayMs, Math.max(backoffDelay(policy, attempts, random), advisedDelayMs)));
   const at = now + delayMs;
   if (at > firstAttemptAt + policy.deadlineMs) return { kind: "give-up", reason: "deadline" };
   return { kind: "retry", at, delayMs };
+}
+
+/** The jittered delay after `attempts` failures (≥ 1): uniform in [minDelay, min(maxDelay, base·factor^(attempts−1))]. */
+export function backoffDelay(policy: RetryPolicy, attempts: number, random: () => number = Math.random): number {
+  // Cap the exponent so factor^n never overflows to Infinity.
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** Math.min(attempts - 1, 64));
+  return policy.minDelayMs + random() * Math.max(0, ceiling - policy.minDelayMs);
 }
 
 /** Throws TypeError for a policy that could never work. */
