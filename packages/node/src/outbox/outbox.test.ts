@@ -347,6 +347,10 @@ describe("outbox over mutual TLS", () => {
       const afterFirst = sent.length;
       await outbox.tick();
       expect(sent).toHaveLength(afterFirst);
+      // Held: not due again before the wait ends, so the rounds meanwhile do not even read them.
+      const untried = msgs.filter((m) => !sent.includes(m.messageId));
+      expect(untried.length).toBeGreaterThan(0);
+      for (const m of untried) expect((await outbox.status(m.messageId))?.nextAttemptAt).toBe(now + 1_000);
       now += 2_000;
       await outbox.tick();
       expect(sent).toHaveLength(afterFirst + 1);

@@ -248,8 +248,9 @@ export class Outbox {
         const queue = [...lanes.values()];
         const breaker = this.#unreachable.get(destination);
         if (breaker !== undefined && breaker.until > now) {
-          // Not tried while the destination is unreachable; only the final deadline still applies.
-          await this.#expireWaiting(queue.flat(), now);
+          // Not tried while the destination is unreachable: due again when its wait ends (so rounds meanwhile do
+          // not read them), or FAILED at their final deadline.
+          await this.#hold(queue.flat(), breaker.until, now);
           return 0;
         }
         let ok = 0;
@@ -376,24 +377,33 @@ export class Outbox {
     const breaker = this.#unreachable.get(r.destination);
     const failures = (breaker?.failures ?? 0) + 1;
     const policy = this.#c.schedule.policyFor(r.destination);
-    this.#unreachable.set(r.destination, { failures, until: this.#now() + backoffDelay(policy, failures, this.#c.random) });
+    this.#unreachable.set(r.destination, { failures, until: this.#now() + Math.round(backoffDelay(policy, failures, this.#c.random)) });
     if (breaker === undefined) this.#emit("outbox.unreachable", r);
   }
 
-  /** Messages of an unreachable destination past their final deadline (from their first attempt, or enqueue if never tried): FAILED with the alert. */
-  async #expireWaiting(records: readonly OutboxRecord[], now: number): Promise<void> {
+  /**
+   * Messages of an unreachable destination: due again at `until` (or just after their final deadline, if sooner);
+   * those past the deadline (counted from their first attempt, or enqueueing if never tried) FAILED with the alert.
+   */
+  async #hold(records: readonly OutboxRecord[], until: number, now: number): Promise<void> {
+    const ops: BatchOp[] = [];
+    const failed: OutboxRecord[] = [];
     for (const r of records) {
-      const policy = this.#c.schedule.policyFor(r.destination);
-      if (now <= (r.firstAttemptAt ?? r.enqueuedAt) + policy.deadlineMs) continue;
-      const ops = this.#unschedule(r);
+      const deadline = (r.firstAttemptAt ?? r.enqueuedAt) + this.#c.schedule.policyFor(r.destination).deadlineMs;
+      if (now <= deadline) {
+        ops.push(...this.#reschedule(r, Math.min(until, deadline + 1)));
+        continue;
+      }
+      ops.push(...this.#unschedule(r));
       r.status = "FAILED";
       r.failedAt = now;
       delete r.nextAttemptAt;
       r.lastError ??= { code: "DELIVERY_DEADLINE_EXCEEDED", message: "the destination was unreachable until the final deadline" };
       ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
-      await this.#c.committer.commit(ops);
-      this.#emit("outbox.failed", r);
+      failed.push(r);
     }
+    if (ops.length > 0) await this.#c.committer.commit(ops);
+    for (const r of failed) this.#emit("outbox.failed", r);
   }
 
   /**
