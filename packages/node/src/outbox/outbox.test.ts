@@ -354,10 +354,15 @@ describe("outbox over mutual TLS", () => {
       now += 2_000;
       await outbox.tick();
       expect(sent).toHaveLength(afterFirst + 1);
-      // The partner is back: the next probe is acknowledged, then everything goes.
+      await outbox.tick(); // the probe failed: held again, to the new end of the wait
+      expect(sent).toHaveLength(afterFirst + 1);
+      expect((await outbox.status(untried[1]!.messageId))?.nextAttemptAt).toBeGreaterThan(now);
+      // The partner is back, and an operator retries one held message before the wait ends: it goes as the
+      // probe, is acknowledged, and everything else — held or waiting on a backoff — goes in the next round.
       reachable = true;
-      now += 2_000;
+      await outbox.retryNow(untried[0]!.messageId);
       await outbox.tick();
+      expect((await outbox.status(untried[0]!.messageId))?.status).toBe("ACKNOWLEDGED");
       expect(events.filter((e) => e.type === "outbox.reachable")).toHaveLength(1);
       await outbox.tick();
       const statuses = await Promise.all(msgs.map((m) => outbox.status(m.messageId)));

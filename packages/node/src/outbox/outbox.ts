@@ -407,8 +407,8 @@ export class Outbox {
   }
 
   /**
-   * The destination answers again: its messages waiting on a backoff are due now rather than up to
-   * `maxDelayMs` later — except those the partner itself paced (RATE_LIMITED / OVERLOADED advice).
+   * The destination answers again: its messages waiting on a backoff, or held while it was unreachable, are due now
+   * rather than up to `maxDelayMs` later — except those the partner itself paced (RATE_LIMITED / OVERLOADED advice).
    */
   async #pullForward(destination: string): Promise<void> {
     const now = this.#now();
@@ -416,7 +416,8 @@ export class Outbox {
     for await (const e of this.#c.store.iterate({ ...storeKeys.outboxDue.range(), gte: storeKeys.outboxDue.key(now + 1, "") })) {
       const [, messageId] = storeKeys.outboxDue.decode(e.key);
       const r = await this.status(messageId);
-      if (r === undefined || r.destination !== destination || r.status !== "RETRY_WAIT") continue;
+      // QUEUED too: messages held while the destination was unreachable were never tried.
+      if (r === undefined || r.destination !== destination || (r.status !== "RETRY_WAIT" && r.status !== "QUEUED")) continue;
       if (r.lastError?.code === "RATE_LIMITED" || r.lastError?.code === "OVERLOADED") continue;
       ops.push(...this.#reschedule(r, now));
     }
