@@ -271,6 +271,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     schedule: new RetrySchedule(config.retry.policy, config.retry.perDestination as Record<string, Partial<typeof config.retry.policy>>),
     onEvent: (e) => {
       if (e.type === "outbox.unreachable" || e.type === "outbox.reachable") {
+        metrics.partnerUnreachable.set({ destination: e.destination }, e.type === "outbox.unreachable" ? 1 : 0);
         if (e.type === "outbox.unreachable") logger.warn({ destination: e.destination, messageId: e.messageId, error: e.error }, "partner unreachable: its messages wait, one is tried at a time on the backoff");
         else logger.info({ destination: e.destination, messageId: e.messageId }, "partner reachable again: sending what waited");
         return;

@@ -231,8 +231,14 @@ describe("delivery when a partner is offline", () => {
       const s = await platform(QINGPU).getMessageStatus({ messageId: submissionId });
       return s.attempts >= 1 && s.status === MessageStatus.RETRY_WAIT ? s : undefined;
     });
+    const unreachable = async () => {
+      const text = await fed.node(QINGPU).node!.components.metrics.registry.metrics();
+      return new RegExp(`tongban_partner_unreachable\\{destination="${WUJIANG}",node_id="${QINGPU}"\\} (\\d)`).exec(text)?.[1];
+    };
+    expect(await unreachable()).toBe("1");
     await fed.startNode(WUJIANG);
     const w = await stateOf(WUJIANG, caseId, CaseState.WITHDRAWN);
+    expect(await unreachable()).toBe("0");
     // Submission, status update, withdrawal: applied in the order sent.
     expect(w.timeline.map((t) => MessageType[t.messageType])).toEqual(["APPLICATION_SUBMISSION", "STATUS_UPDATE", "WITHDRAWAL"]);
     await until("withdrawal acknowledged", async () => ((await platform(QINGPU).getMessageStatus({ messageId: withdrawalId })).status === MessageStatus.ACKNOWLEDGED ? true : undefined));

@@ -22,6 +22,8 @@ export interface NodeMetrics {
   readonly alertsTotal: Counter<"kind">;
   readonly backupsTotal: Counter<"result">;
   readonly backupLastSuccess: Gauge<never>;
+  /** 1 while the outbox holds a partner as unreachable (not answering at the transport level), else 0. */
+  readonly partnerUnreachable: Gauge<"destination">;
   /** Credential reloads (SIGHUP, `reloadCredentials()`), by result (ok, refused). */
   readonly credentialReloadsTotal: Counter<"result">;
 }
@@ -97,6 +99,12 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
     backupLastSuccess: new Gauge({
       name: "tongban_backup_last_success_timestamp_seconds",
       help: "When the last store backup was completed (Unix time); 0 before the first",
+      registers,
+    }),
+    partnerUnreachable: new Gauge({
+      name: "tongban_partner_unreachable",
+      help: "1 while the outbox holds a partner as unreachable (its messages wait; one probe per backoff), else 0",
+      labelNames: ["destination"] as const,
       registers,
     }),
     credentialReloadsTotal: new Counter({
