@@ -221,6 +221,20 @@ describe("a node opened from its config file (LevelDB, mutual TLS)", () => {
     expect(text).toMatch(new RegExp(`tongban_backup_last_success_timestamp_seconds\\{node_id="${NODE.replace(/\./g, "\\.")}"\\} [1-9]`));
   });
 
+  it("reloads its credentials while running; a CRL file older than the one in use does not replace it", async () => {
+    expect((await tongban.reloadCredentials()).changed).toEqual([]);
+    // A newer CRL reaches the node another way (a directory carries one): reloading the older file keeps it.
+    const at = new Date(Date.now() + 5_000);
+    const newer = await createCrl({ ca: root, revoked: [{ serial: revoked.tls.serial, date: new Date() }], thisUpdate: at, nextUpdate: new Date(at.getTime() + 86_400_000) });
+    tongban.components.trust.setCrl(newer);
+    const inUse = tongban.components.trust.crl;
+    expect((await tongban.reloadCredentials()).changed).toEqual([]);
+    expect(tongban.components.trust.crl).toEqual(inUse);
+    const text = await tongban.components.metrics.registry.metrics();
+    expect(text).toContain(`tongban_credential_reloads_total{result="ok",node_id="${NODE}"} 2`);
+    expect(logLines.some((l) => l["msg"] === "credentials reloaded")).toBe(true);
+  });
+
   it("logs JSON lines carrying the node id", () => {
     const listening = logLines.find((l) => l["msg"] === "node listening");
     expect(listening).toMatchObject({ nodeId: NODE, federation: tongban.addresses?.federation, platformAuth: "tokens" });

@@ -197,7 +197,9 @@ export function createNode(components: NodeComponents, options: NodeOptions): To
         // Checked on a trust store of their own above, so these take; then the services (signer,
         // decryption keys, outbound channels), which check what they take before they swap; the servers last.
         const trust = components.trust;
-        if (pem.crl !== undefined) trust.setCrl(pem.crl);
+        // The CRL file is taken unless the node already uses a newer one (a directory brings CRLs too).
+        const fileCrl = verified.trust.crl;
+        if (pem.crl !== undefined && fileCrl !== undefined && !isOlderCrl(fileCrl, trust.crl)) trust.setCrl(pem.crl);
         for (const cert of [pem.tlsCert, pem.signingCert, ...pem.peerCertificates]) trust.addCertificate(cert);
         for (const s of started) await s.reloadCredentials?.(pem);
         servers.platform.credentials.update({ ca: clientCa, cert: pem.tlsCert, key: pem.tlsKey });
@@ -351,4 +353,10 @@ export async function openNode(configFile: string, options: OpenNodeOptions = {}
     await store.close();
     throw err;
   }
+}
+
+/** True when CRL `a` is older than `b` (by CRL number when both have one, else by thisUpdate): TrustStore.setCrl refuses those. */
+function isOlderCrl(a: { readonly crlNumber: bigint | undefined; readonly thisUpdate: Date }, b: { readonly crlNumber: bigint | undefined; readonly thisUpdate: Date } | undefined): boolean {
+  if (b === undefined) return false;
+  return a.crlNumber !== undefined && b.crlNumber !== undefined ? a.crlNumber < b.crlNumber : a.thisUpdate < b.thisUpdate;
 }
