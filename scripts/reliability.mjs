@@ -22,7 +22,7 @@ import { prng } from "./lib/prng.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => pathToFileURL(join(root, p)).href;
-const { freePort, initNodeDirectory } = await import(dist("packages/node/dist/index.js"));
+const { freePorts, initNodeDirectory } = await import(dist("packages/node/dist/index.js"));
 const { createFederationRoot, createPlatformClient, isTongbanError } = await import(dist("packages/sdk/dist/index.js"));
 const { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, IdentityDocumentType, MessageStatus, MessageType } = await import(dist("packages/sdk/dist/proto.js"));
 const CLI = join(root, "packages/cli/dist/bin.js");
@@ -44,7 +44,8 @@ export async function runReliability(options = {}) {
   const started = Date.now();
   const fed = await createFederationRoot({ name: "reliability harness root", validityDays: 2 });
   const ids = [QINGPU, WUJIANG];
-  const ports = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, { federation: await freePort(), platform: await freePort() }])));
+  const free = await freePorts(ids.length * 2);
+  const ports = Object.fromEntries(ids.map((id) => [id, { federation: free.pop(), platform: free.pop() }]));
   const nodes = {};
   for (const id of ids) {
     const other = ids.find((x) => x !== id);

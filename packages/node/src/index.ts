@@ -88,7 +88,7 @@ export { verifyResultDocuments, type DocumentReport, type ResultVerification, ty
 export { caseView, platformService, type PlatformServiceDeps } from "./server/platform-service.js";
 
 // local: node directories (`tongban node init`) and a federation on loopback (demo, tests)
-export { freePort, initNodeDirectory, startLocalFederation } from "./local/index.js";
+export { freePort, freePorts, initNodeDirectory, startLocalFederation } from "./local/index.js";
 export type { InitNodeDirectoryOptions, InitializedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
 
 // evidence: the log in the node, checkpoints and witnessing, audit, bundles, retention

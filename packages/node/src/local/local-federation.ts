@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { writeFile } from "node:fs/promises";
@@ -87,15 +87,28 @@ export interface LocalFederation {
 
 /** A free TCP port on 127.0.0.1 (bound and released; loopback only). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `count` distinct free TCP ports on 127.0.0.1: all are bound at once, then released, so no two are the
+ * same (ports taken one after another can repeat once released, which made a node's two ports collide).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
 
 /**
@@ -108,8 +121,9 @@ export async function freePort(): Promise<number> {
 export async function startLocalFederation(options: LocalFederationOptions): Promise<LocalFederation> {
   const root = await createFederationRoot({ name: "Tongban local federation root (throwaway)", validityDays: 30 });
   const ports = new Map<string, { federation: number; platform: number }>();
-  const consolePort = options.console === undefined ? undefined : await freePort();
-  for (const n of options.nodes) ports.set(n.nodeId, { federation: await freePort(), platform: await freePort() });
+  const free = await freePorts(options.nodes.length * 2 + 1);
+  const consolePort = options.console === undefined ? undefined : free.pop();
+  for (const n of options.nodes) ports.set(n.nodeId, { federation: free.pop()!, platform: free.pop()! });
   const nodes = new Map<string, LocalNode>();
   // Certificates first, so every node's config can list its peers' certificates.
   for (const spec of options.nodes) {
