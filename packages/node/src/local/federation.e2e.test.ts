@@ -24,6 +24,15 @@ let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 
+const CONSOLE_TOKEN = "tbp_console-e2e-operator";
+/** The row of a partner on 青浦's console page of partners (signed in as its operator). */
+async function partnerRow(partner: string): Promise<string> {
+  const base = fed.consoleUrl!;
+  const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${CONSOLE_TOKEN}`, redirect: "manual" });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const html = await (await fetch(`${base}/partners?lang=en`, { headers: { cookie } })).text();
+  return new RegExp(`<tr data-partner="${partner.replaceAll(".", "\\.")}">.*?</tr>`).exec(html)?.[0] ?? "";
+}
 const stateOf = async (node: string, caseId: string, state: CaseState) =>
   until(`${node} case ${caseId} at ${CaseState[state]}`, async () => {
     const { view } = await platform(node).getCase({ caseId });
@@ -100,6 +109,7 @@ beforeAll(async () => {
     ],
     retry: { baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 400, deadlineMs: 6_000 },
     compose: { outboxIntervalMs: 50 },
+    console: { nodeId: QINGPU, operatorToken: CONSOLE_TOKEN },
   });
   trustOf = () => {
     const t = new TrustStore({ anchor: fed.root.certificatePem });
@@ -236,9 +246,11 @@ describe("delivery when a partner is offline", () => {
       return new RegExp(`tongban_partner_unreachable\\{destination="${WUJIANG}",node_id="${QINGPU}"\\} (\\d)`).exec(text)?.[1];
     };
     expect(await unreachable()).toBe("1");
+    expect(await partnerRow(WUJIANG)).toMatch(/class="reachable"><span class="red">no<\/span> — \d+ failed, next try \d{4}-/);
     await fed.startNode(WUJIANG);
     const w = await stateOf(WUJIANG, caseId, CaseState.WITHDRAWN);
     expect(await unreachable()).toBe("0");
+    expect(await partnerRow(WUJIANG)).toContain('class="reachable">yes<');
     // Submission, status update, withdrawal: applied in the order sent.
     expect(w.timeline.map((t) => MessageType[t.messageType])).toEqual(["APPLICATION_SUBMISSION", "STATUS_UPDATE", "WITHDRAWAL"]);
     await until("withdrawal acknowledged", async () => ((await platform(QINGPU).getMessageStatus({ messageId: withdrawalId })).status === MessageStatus.ACKNOWLEDGED ? true : undefined));

@@ -182,6 +182,12 @@ export class Outbox {
     return ops.filter((op) => op.type === "put" && op.value !== EMPTY).length;
   }
 
+  /** Whether the outbox holds `destination` as unreachable: its failed probes so far and when the next may go; undefined while it answers. */
+  reachability(destination: string): { readonly failures: number; readonly nextProbeAt: number } | undefined {
+    const b = this.#unreachable.get(destination);
+    return b === undefined ? undefined : { failures: b.failures, nextProbeAt: b.until };
+  }
+
   /** A message's record, or undefined. */
   async status(messageId: string): Promise<OutboxRecord | undefined> {
     const v = await this.#c.store.get(storeKeys.outbox.key(messageId));
