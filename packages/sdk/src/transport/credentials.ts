@@ -39,7 +39,9 @@ export interface TlsServerCredentials extends ServerCredentials {
 // TLS server when they change (the mechanism behind its certificate providers).
 class ReloadableServerCredentials extends ServerCredentials implements TlsServerCredentials {
   constructor(requireClientCert: boolean, context: SecureContextOptions) {
-    super({ requestCert: requireClientCert, rejectUnauthorized: requireClientCert }, context);
+    // As grpc-js's createSsl: GRPC_SSL_CIPHER_SUITES, when set, limits the TLS 1.2 cipher suites.
+    const ciphers = process.env["GRPC_SSL_CIPHER_SUITES"];
+    super({ requestCert: requireClientCert, rejectUnauthorized: requireClientCert, ...(ciphers === undefined ? {} : { ciphers }) }, context);
   }
   update(options: Omit<ServerCredentialsOptions, "requireClientCert">): void {
     this.updateSecureContextOptions(secureContextOptions(options));
