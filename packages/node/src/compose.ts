@@ -4,7 +4,7 @@
  * dispatcher, the case desk behind PlatformService, the event log and the
  * deadline watch. docs/node.md describes what each does.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
@@ -48,7 +48,7 @@ import { PartnerLimiter } from "./server/partner-limiter.js";
 import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
 import { GroupCommitter } from "./store/group-committer.js";
-import { readNodeCredentials } from "./config/verify-node-config.js";
+import { keyBelongsTo, readNodeCredentials, spkiOf } from "./config/verify-node-config.js";
 
 /** Options of {@link composeNode}. */
 export interface ComposeOptions {
@@ -96,7 +96,6 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 /** How many replaced decryption keys a running node keeps (bodies partners encrypted to a key before they learnt the new one). */
 export const RETIRED_KEYS_KEPT = 2;
-const publicKeyOf = (key: KeyObject): Buffer => (key.type === "public" ? key : createPublicKey(key)).export({ format: "der", type: "spki" });
 /** Own certificates expiring within this many days raise `certificate.expiring`. */
 export const CERTIFICATE_WARNING_DAYS = 30;
 const dec = new TextDecoder();
@@ -106,10 +105,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const { config, store, trust, logger, metrics, clock } = parts;
   // The texts openNode checked (verifyNodeConfig), else read here (tests composing on their own parts).
   const pem = parts.pem ?? (await readNodeCredentials(config));
-  const { signingCert: signCert, signingKey: signKey, tlsKey, anchor } = pem;
-  let tlsCert = pem.tlsCert;
+  const { anchor } = pem;
+  // The certificates and keys in use (PEM): a rotation or a reload replaces them.
+  const held = { tlsCert: pem.tlsCert, tlsKey: pem.tlsKey, signingCert: pem.signingCert, signingKey: pem.signingKey };
   // Mutable so a rotation swaps the key in place for everything that signs (case desk, joint desk, receipts).
-  const signer: { -readonly [K in keyof EnvelopeSigner]: EnvelopeSigner[K] } = { kid: keyIdOf(signCert), privateKey: createPrivateKey(signKey), algorithm: config.signing.algorithm, certificates: [certificateDer(signCert)] };
+  const signer: { -readonly [K in keyof EnvelopeSigner]: EnvelopeSigner[K] } = { kid: keyIdOf(held.signingCert), privateKey: createPrivateKey(held.signingKey), algorithm: config.signing.algorithm, certificates: [certificateDer(held.signingCert)] };
   // gm-v1 (SM2SM3): bodies addressed to this node are SM2-wrapped to its signing key; JOSE partners still use the TLS key.
   // Decryption keys, tried in order: the current one, those replaced while running (RETIRED_KEYS_KEPT), then the
   // config's retiredKeys — bodies partners encrypted before they learnt the new certificate still open.
@@ -118,12 +118,12 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const decryptionKeys = (current: KeyObject, retired: { replaced: KeyObject[]; configured: KeyObject[] }): KeyObject[] => {
     const keys = new Map<string, KeyObject>(); // by public key: the same key configured twice is tried once
     for (const k of [current, ...retired.replaced, ...retired.configured]) {
-      const id = publicKeyOf(k).toString("base64");
+      const id = spkiOf(k).toString("base64");
       if (!keys.has(id)) keys.set(id, k);
     }
     return [...keys.values()];
   };
-  let tlsPrivateKey = createPrivateKey(tlsKey);
+  let tlsPrivateKey = createPrivateKey(held.tlsKey);
   const identity: { -readonly [K in keyof NodeIdentity]: NodeIdentity[K] } = {
     nodeId: config.nodeId,
     signer,
@@ -156,9 +156,6 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
 
-  let currentSigningPem = signCert;
-  let currentSigningKeyPem = signKey;
-  let currentTlsKeyPem = tlsKey;
   /** Switches envelope signing to a new certificate and key (ComposedNode.rotateSigningKey). */
   const rotateSigningKey = (certPem: string, keyPem: string): void => {
     const kid = trust.addCertificate(certPem);
@@ -166,14 +163,14 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     if (resolved.nodeId !== config.nodeId) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate names ${resolved.nodeId}, not ${config.nodeId}`);
     if (resolved.algorithm !== config.signing.algorithm) throw new TongbanError("TRUST_SIGNER_MISMATCH", `the new signing certificate's key is ${resolved.algorithm}, the node signs with ${config.signing.algorithm}`);
     const privateKey = createPrivateKey(keyPem);
-    if (!publicKeyOf(privateKey).equals(publicKeyOf(new X509Certificate(certPem).publicKey))) throw new TongbanError("TRUST_SIGNER_MISMATCH", "the new signing key does not belong to the new signing certificate");
+    if (!keyBelongsTo(certPem, privateKey)) throw new TongbanError("TRUST_SIGNER_MISMATCH", "the new signing key does not belong to the new signing certificate");
     if (identity.sm2DecryptionKey !== undefined) {
       retire(retiredSigning, signer.privateKey);
       identity.sm2DecryptionKey = decryptionKeys(privateKey, retiredSigning);
     }
     Object.assign(signer, { kid, privateKey, certificates: [certificateDer(certPem)] });
-    currentSigningPem = certPem;
-    currentSigningKeyPem = keyPem;
+    held.signingCert = certPem;
+    held.signingKey = keyPem;
     logger.info({ kid }, "signing key rotated");
   };
   const warnedCertificates = new Set<string>();
@@ -230,8 +227,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     options.sender === undefined
       ? grpcSender({
           ca: anchor,
-          cert: tlsCert,
-          key: tlsKey,
+          cert: held.tlsCert,
+          key: held.tlsKey,
           addresses: (id) => directory.peer(id)?.address,
           timeoutMs: 30_000,
           async prepare(client, destination, envelope) {
@@ -312,7 +309,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     trust,
     signer,
     // Checkpoints are ES256/EdDSA statements; a GM node keeps its log and bundles but signs no checkpoints yet.
-    evidenceSigner: () => (config.signing.algorithm === "SM2SM3" ? undefined : { privateKey: signer.privateKey, certificateChain: [currentSigningPem] }),
+    evidenceSigner: () => (config.signing.algorithm === "SM2SM3" ? undefined : { privateKey: signer.privateKey, certificateChain: [held.signingCert] }),
     witnesses: () => directory.peers.map((p) => p.nodeId),
     events,
     now: clock,
@@ -377,7 +374,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     }
     directory.check();
     // Own certificates nearing expiry: warned weeks ahead (once per certificate per run), as an alert.
-    for (const [what, pem] of [["tls", tlsCert], ["signing", currentSigningPem]] as const) {
+    for (const [what, pem] of [["tls", held.tlsCert], ["signing", held.signingCert]] as const) {
       const notAfter = new Date(new X509Certificate(pem).validTo);
       const days = (notAfter.getTime() - now.getTime()) / 86_400_000;
       const key = `${what} ${notAfter.toISOString()}`;
@@ -539,11 +536,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     stop: () => undefined,
     async reloadCredentials(next) {
       // Every key is read before anything is swapped.
-      const tlsKeyChanged = next.tlsKey !== currentTlsKeyPem;
+      const tlsKeyChanged = next.tlsKey !== held.tlsKey;
       const newTlsKey = tlsKeyChanged ? createPrivateKey(next.tlsKey) : undefined;
       const configuredTls = next.retiredTlsKeys.map((k) => createPrivateKey(k));
       const configuredSigning = next.retiredSigningKeys.map((k) => createPrivateKey(k));
-      if (next.signingCert !== currentSigningPem || next.signingKey !== currentSigningKeyPem) rotateSigningKey(next.signingCert, next.signingKey);
+      if (next.signingCert !== held.signingCert || next.signingKey !== held.signingKey) rotateSigningKey(next.signingCert, next.signingKey);
       retiredTls.configured = configuredTls;
       retiredSigning.configured = configuredSigning;
       if (newTlsKey !== undefined) {
@@ -552,9 +549,9 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       }
       identity.decryptionKey = decryptionKeys(tlsPrivateKey, retiredTls);
       if (identity.sm2DecryptionKey !== undefined) identity.sm2DecryptionKey = decryptionKeys(signer.privateKey, retiredSigning);
-      if (next.tlsCert !== tlsCert || tlsKeyChanged) {
-        tlsCert = next.tlsCert;
-        currentTlsKeyPem = next.tlsKey;
+      if (next.tlsCert !== held.tlsCert || tlsKeyChanged) {
+        held.tlsCert = next.tlsCert;
+        held.tlsKey = next.tlsKey;
         grpc?.setIdentity({ cert: next.tlsCert, key: next.tlsKey });
         logger.info({ kid: keyIdOf(next.tlsCert) }, "TLS certificate replaced: new connections and deliveries use it");
       }

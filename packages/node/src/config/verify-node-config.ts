@@ -139,10 +139,17 @@ function readPrivateKey(pem: string): KeyObject {
   }
 }
 
+/** The DER SubjectPublicKeyInfo of a key (of a private key: its public half), for comparing keys. */
+export function spkiOf(key: KeyObject): Buffer {
+  return (key.type === "public" ? key : createPublicKey(key)).export({ format: "der", type: "spki" });
+}
+
+/** True when the private key is the one the certificate names. */
+export function keyBelongsTo(certPem: string, key: KeyObject): boolean {
+  return spkiOf(new X509Certificate(certPem).publicKey).equals(spkiOf(key));
+}
+
 /** Throws unless the private key is the certificate's. */
 function matchKey(certPem: string, keyPem: string): void {
-  const key = readPrivateKey(keyPem);
-  const fromCert = new X509Certificate(certPem).publicKey.export({ format: "der", type: "spki" });
-  const fromKey = createPublicKey(key).export({ format: "der", type: "spki" });
-  if (!fromCert.equals(fromKey)) throw new Error("the private key does not belong to the certificate");
+  if (!keyBelongsTo(certPem, readPrivateKey(keyPem))) throw new Error("the private key does not belong to the certificate");
 }
