@@ -167,19 +167,19 @@ export class Outbox {
   async recover(): Promise<number> {
     const ops: BatchOp[] = [];
     const now = this.#now();
+    let reset = 0;
     for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) {
       const r = decode(e.value);
-      if (r.status !== "SENDING") continue;
-      r.status = "RETRY_WAIT";
-      ops.push(...this.#reschedule(r, now));
-    }
-    if (ops.length > 0) await this.#c.committer.commit(ops);
-    // Destinations that were failing before the restart: their first acknowledgement pulls the rest forward.
-    for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) {
-      const r = decode(e.value);
+      if (r.status === "SENDING") {
+        r.status = "RETRY_WAIT";
+        ops.push(...this.#reschedule(r, now));
+        reset++;
+      }
+      // Destinations that were failing before the restart: their first acknowledgement pulls the rest forward.
       if (r.status === "RETRY_WAIT" && r.lastError !== undefined) this.#failing.add(r.destination);
     }
-    return ops.filter((op) => op.type === "put" && op.value !== EMPTY).length;
+    if (ops.length > 0) await this.#c.committer.commit(ops);
+    return reset;
   }
 
   /** Whether the outbox holds `destination` as unreachable: its failed probes so far and when the next may go; undefined while it answers. */
