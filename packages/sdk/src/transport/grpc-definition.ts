@@ -28,7 +28,7 @@ export function rememberWireBytes<T extends object>(message: T, bytes: Uint8Arra
   return message;
 }
 
-/** The bytes a message was decoded from (a request the server received), or given with {@link rememberWireBytes}. */
+/** The bytes a message was decoded from (a request or an answer the transport received), or given with {@link rememberWireBytes}. */
 export function wireBytesOf(message: object): Uint8Array | undefined {
   return wireBytes.get(message);
 }
@@ -86,9 +86,10 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
   // Uint8Array rather than Buffer, the same as every other protobuf-es path.
   return (bytes) => {
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (holder === undefined) return fromBinary(schema, view);
-    const message = (decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view) as MessageShape<D> | undefined) ?? fromBinary(schema, view);
-    // The envelope exactly as it came (wireBytesOf + singleFieldOf): what its signature and a node's evidence refer to.
+    const direct = holder === undefined ? undefined : (decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view) as MessageShape<D> | undefined);
+    const message = direct ?? fromBinary(schema, view);
+    // Every decoded message remembers its bytes (wireBytesOf): an envelope exactly as it came is what its
+    // signature and a node's evidence refer to, and an answer can be relayed without encoding it again.
     wireBytes.set(message, view);
     return message;
   };
@@ -107,9 +108,7 @@ function requestDecoder<D extends DescMessage>(schema: D): (bytes: Buffer) => Me
   const decode = deserializer(schema);
   return (bytes) => {
     try {
-      const message = decode(bytes);
-      wireBytes.set(message, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return message;
+      return decode(bytes);
     } catch (err) {
       return { [MALFORMED]: `the request is not a valid ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}` } as unknown as MessageShape<D>;
     }
