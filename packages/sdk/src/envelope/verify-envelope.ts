@@ -1,5 +1,4 @@
 import { timingSafeEqual, type KeyObject } from "node:crypto";
-import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { TongbanError } from "../errors/index.js";
 import {
@@ -21,6 +20,7 @@ import { ENVELOPE_ALGORITHMS, ENVELOPE_JWS_TYPE, jwsVerify, jwsVerifyWith, signi
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
 import { ENCRYPTED_MESSAGE_TYPES, bodyCaseForMessageType } from "./message-types.js";
 import { receiptDigestOf } from "./receipt-digest.js";
+import { schemaCodec } from "./schema-codec.js";
 import { decodeEnvelope, decodeHeader } from "./wire-decode.js";
 import type { ReplayGuard } from "./replay-guard.js";
 
@@ -85,6 +85,8 @@ export interface VerifiedEnvelope {
   readonly duplicate: boolean;
 }
 
+const bodyCodec = schemaCodec(BodySchema);
+
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
@@ -95,7 +97,7 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  * (the resolver caches certificate chains).
  */
 export async function verifyEnvelope(input: Uint8Array | Envelope, options: VerifyEnvelopeOptions): Promise<VerifiedEnvelope> {
-  const limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
+  const limits = options.limits === undefined ? DEFAULT_ENVELOPE_LIMITS : { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
   const sm2UserId = sm2UserIdOf(options.sm2UserId);
   const now = (options.now ?? new Date()).getTime();
 
@@ -207,7 +209,7 @@ export async function verifyEnvelope(input: Uint8Array | Envelope, options: Veri
   }
   let body: Body;
   try {
-    body = fromBinary(BodySchema, clear);
+    body = bodyCodec.decode(clear);
   } catch (err) {
     throw new TongbanError("ENVELOPE_MALFORMED", "the body is not a valid tongban.v1.Body", { cause: err });
   }

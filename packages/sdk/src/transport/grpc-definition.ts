@@ -1,5 +1,6 @@
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { schemaCodec } from "../envelope/schema-codec.js";
 import { decodeEnvelopeHolder } from "../envelope/wire-decode.js";
 
 /** The gRPC path of a method, e.g. `/tongban.v1.FederationService/Deliver`. */
@@ -70,8 +71,9 @@ export function singleFieldOf(field: number, bytes: Uint8Array): Uint8Array | un
 }
 
 function serializer<D extends DescMessage>(schema: D): (value: MessageShape<D>) => Buffer {
+  const codec = schemaCodec(schema);
   return (value) => {
-    const bytes = wireBytes.get(value) ?? toBinary(schema, value);
+    const bytes = wireBytes.get(value) ?? codec.encode(value);
     // Wrap, don't copy: large material chunks pass through here.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
@@ -82,12 +84,13 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
   // one of each per delivery) is read directly; see envelope/wire-decode.ts.
   const only = schema.fields.length === 1 ? schema.fields[0]! : undefined;
   const holder = only?.fieldKind === "message" && only.message.typeName === "tongban.v1.Envelope" ? only : undefined;
+  const codec = schemaCodec(schema);
   // A plain Uint8Array view (no copy), so `bytes` fields come out as
   // Uint8Array rather than Buffer, the same as every other protobuf-es path.
   return (bytes) => {
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const direct = holder === undefined ? undefined : (decodeEnvelopeHolder(schema.typeName, holder.number, holder.localName, view) as MessageShape<D> | undefined);
-    const message = direct ?? fromBinary(schema, view);
+    const message = direct ?? codec.decode(view);
     // Every decoded message remembers its bytes (wireBytesOf): an envelope exactly as it came is what its
     // signature and a node's evidence refer to, and an answer can be relayed without encoding it again.
     wireBytes.set(message, view);
