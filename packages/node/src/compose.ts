@@ -12,6 +12,7 @@ import {
   TongbanError,
   DeadlineClock,
   certificateDer,
+  decodeHeader,
   isSm2KeyObject,
   keyIdOf,
   loadChinaCalendar,
@@ -23,8 +24,6 @@ import {
   startSignatureWorker,
 } from "@tongban/sdk";
 import { CaseState } from "@tongban/sdk/gen";
-import { fromBinary } from "@bufbuild/protobuf";
-import { HeaderSchema } from "@tongban/sdk/gen";
 import { startConsole, type ConsoleHandle } from "./console/console-server.js";
 import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
@@ -232,7 +231,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
           addresses: (id) => directory.peer(id)?.address,
           timeoutMs: 30_000,
           async prepare(client, destination, envelope) {
-            const header = fromBinary(HeaderSchema, envelope.header);
+            const header = decodeHeader(envelope.header);
             for (const hex of await materialsBefore(store, header.messageId)) {
               const digest = Buffer.from(hex, "hex");
               const info = await materials.info(digest);

@@ -1,7 +1,7 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { TongbanError, encodeSingleMessageField, rememberWireBytes, singleFieldOf, wireBytesOf, type ServiceImpl, type TrustStore } from "@tongban/sdk";
-import { DeliverResponseSchema, EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
+import { TongbanError, decodeEnvelope, encodeSingleMessageField, rememberWireBytes, singleFieldOf, wireBytesOf, type ServiceImpl, type TrustStore } from "@tongban/sdk";
+import { DeliverResponseSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
 import { readCase } from "../handlers/case-effects.js";
 import type { MaterialStore } from "../handlers/materials.js";
 import type { Intake } from "../inbox/intake.js";
@@ -44,7 +44,7 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
       const envelopeBytes = raw === undefined ? undefined : singleFieldOf(1, raw);
       if (envelopeBytes !== undefined) rememberWireBytes(req.envelope, envelopeBytes);
       const result = await deps.intake.deliver(req.envelope, { nodeId: peer });
-      const response = create(DeliverResponseSchema, { receipt: result.receiptEnvelope ?? fromBinary(EnvelopeSchema, result.receipt) });
+      const response = create(DeliverResponseSchema, { receipt: result.receiptEnvelope ?? decodeEnvelope(result.receipt) });
       return rememberWireBytes(response, encodeSingleMessageField(1, result.receipt));
     },
     async putMaterial(requests, ctx) {

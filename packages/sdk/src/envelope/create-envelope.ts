@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   BodyEncoding,
   BodySchema,
@@ -181,18 +181,32 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Cr
     body: bodyBytes,
     signature: { $typeName: "tongban.v1.Signature", protected: protectedBytes, value, certificates: [...(options.signer.certificates ?? [])] },
   };
-  let receiptDigest: Uint8Array | undefined;
-  return {
-    envelope,
-    bytes: encodeEnvelope(envelope),
-    header,
-    headerBytes,
-    messageId,
-    // Computed when asked for: a receipt's own receipt digest is rarely needed.
-    get receiptDigest() {
-      return (receiptDigest ??= receiptDigestOf({ header: headerBytes, body: bodyBytes, signature: { protected: protectedBytes, value } }));
-    },
-  };
+  return new Created(envelope, header, messageId);
+}
+
+/** The envelope made; its receipt digest is computed when asked for (a receipt's own is rarely needed). */
+class Created implements CreatedEnvelope {
+  readonly bytes: Uint8Array;
+  readonly headerBytes: Uint8Array;
+  #receiptDigest: Uint8Array | undefined;
+  constructor(
+    readonly envelope: Envelope,
+    readonly header: Header,
+    readonly messageId: string
+  ) {
+    this.bytes = encodeEnvelope(envelope);
+    this.headerBytes = envelope.header;
+  }
+  get receiptDigest(): Uint8Array {
+    const e = this.envelope;
+    return (this.#receiptDigest ??= receiptDigestOf({ header: e.header, body: e.body, signature: e.signature }));
+  }
+}
+
+/** A Timestamp for a time in ms, as protobuf-es's timestampFromMs makes it, without create()'s reflection. */
+function timestampFromMs(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
 }
 
 function isBodyMessage(b: Body | MessageInitShape<typeof BodySchema>): b is Body {

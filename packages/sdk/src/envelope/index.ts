@@ -4,7 +4,7 @@ export type { CreateEnvelopeOptions, CreatedEnvelope, EnvelopeSigner } from "./c
 export { verifyEnvelope, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_AGE_MS } from "./verify-envelope.js";
 export type { VerifiedEnvelope, VerifyEnvelopeOptions } from "./verify-envelope.js";
 export { inspectEnvelope, type InspectedEnvelope } from "./inspect-envelope.js";
-export { decodeEnvelope } from "./wire-decode.js";
+export { decodeEnvelope, decodeHeader } from "./wire-decode.js";
 export { receiptDigestOf, type EnvelopeParts } from "./receipt-digest.js";
 export { MemoryReplayGuard, type ReplayGuard, type ReplayVerdict } from "./replay-guard.js";
 export { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";

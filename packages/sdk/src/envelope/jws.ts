@@ -53,8 +53,12 @@ export interface EncodedProtectedHeader {
 
 const protectedByKey = new Map<string, EncodedProtectedHeader>();
 
+/** The header last asked for: one signing key in turn is the common case. */
+let lastProtected: { alg: SignatureAlgorithm; kid: string; hit: EncodedProtectedHeader } | undefined;
+
 /** The cached protected header for a signing key: a node signs with few keys. */
 export function protectedFor(alg: SignatureAlgorithm, kid: string): EncodedProtectedHeader {
+  if (lastProtected !== undefined && lastProtected.alg === alg && lastProtected.kid === kid) return lastProtected.hit;
   const key = `${alg} ${kid}`;
   let hit = protectedByKey.get(key);
   if (hit === undefined) {
@@ -63,6 +67,7 @@ export function protectedFor(alg: SignatureAlgorithm, kid: string): EncodedProte
     if (protectedByKey.size > 1_000) protectedByKey.clear();
     protectedByKey.set(key, hit);
   }
+  lastProtected = { alg, kid, hit };
   return hit;
 }
 
