@@ -16,7 +16,6 @@ import {
   isSm2KeyObject,
   keyIdOf,
   loadChinaCalendar,
-  loadTablesFromDirectory,
   nodeIdOf,
   verifyEnvelope,
   type EnvelopeSigner,
@@ -48,6 +47,7 @@ import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
 import { GroupCommitter } from "./store/group-committer.js";
 import { keyBelongsTo, readNodeCredentials, spkiOf } from "./config/verify-node-config.js";
+import { TableKeeper } from "./mapping/table-keeper.js";
 
 /** Options of {@link composeNode}. */
 export interface ComposeOptions {
@@ -77,7 +77,10 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   /** PutMaterial streams sent, per destination (a material goes to a site once). */
   readonly materialTransfers: ReadonlyMap<string, number>;
   readonly materials: MaterialStore;
+  /** The registry of the mapping tables in force (changes when the directory lists new versions). */
   readonly registry: MappingRegistry | undefined;
+  /** The mapping tables held, in force and missing; see TableKeeper. */
+  readonly tables: TableKeeper;
   readonly directory: DirectoryState;
   readonly evidence: { readonly log: EvidenceLog; readonly checkpoints: Checkpoints };
   /** Runs one deadline check now; returns the events it raised. */
@@ -151,8 +154,6 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   for (const [id, key] of gmPartners) encryptionKeys.set(id, key);
   // The federation's seal CAs: seals on sealed results must chain to one (none configured: every seal fails its chain step).
   const sealMakers = config.trust.sealCa === undefined ? [] : [...(await readFile(config.trust.sealCa, "utf8")).matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => certificateDer(m[0]));
-  const registry = config.mapping.tablesDir === undefined ? undefined : loadTablesFromDirectory(config.mapping.tablesDir);
-  if (registry === undefined) logger.warn("no mapping tables (mapping.tablesDir): submissions cannot be resolved and partner messages are not checked against agreements");
   const calendar = config.calendar === undefined ? loadChinaCalendar() : Calendar.load(await readFile(config.calendar, "utf8"));
 
   /** Switches envelope signing to a new certificate and key (ComposedNode.rotateSigningKey). */
@@ -221,6 +222,44 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     }
   };
   await refreshDirectory();
+
+  // Mapping tables (docs/mapping.md "In the node"): the operator's files and the signed tables fetched from peers;
+  // with a directory, exactly the versions it lists.
+  const tables = new TableKeeper({
+    tablesDir: config.mapping.tablesDir,
+    fetchedDir: join(dirname(config.dataDir), "tables"),
+    resolveKey: (kid) => trust.resolveSigner(kid, clock()),
+    fetch: async (peer, ref) => {
+      if (grpc === undefined) return undefined;
+      const res = await grpc.client(peer).getMappingTable({ publisher: ref.publisher, kind: ref.kind, version: String(ref.version) });
+      return res.document.length === 0 ? undefined : new TextDecoder().decode(res.document);
+    },
+  });
+  tables.load(directory.verified?.directory.mappingTables);
+  /** Fetches the tables the directory lists and does not have in force; one run at a time. */
+  let following: Promise<void> = Promise.resolve();
+  const followTables = (): Promise<void> =>
+    (following = following.then(async () => {
+      const held = directory.verified?.directory;
+      if (held === undefined) return;
+      const others = held.nodes.filter((n) => n.nodeId !== config.nodeId);
+      // The node serving the publisher's region first (it published the table), then every other node.
+      const peersFor = (publisher: string) => [...others.filter((n) => n.regions.includes(publisher)), ...others.filter((n) => !n.regions.includes(publisher))].map((n) => n.nodeId);
+      const r = await tables.follow(held.mappingTables, peersFor);
+      metrics.mappingTablesMissing.set(r.missing.length);
+      for (const t of r.fetched) logger.info({ publisher: t.publisher, kind: t.kind, version: t.version }, "mapping table fetched");
+      if (r.changed) {
+        logger.info({ tables: tables.inForce.map((t) => `${t.table.kind}/${t.table.publisher}/v${t.table.version}`) }, "mapping tables in force changed");
+        await emit({ type: "mapping.tables-updated", detail: { directoryVersion: held.version, fetched: r.fetched.map((t) => ({ ...t })) } }).catch(() => undefined);
+      }
+      if (r.refused !== undefined) {
+        metrics.alertsTotal.inc({ kind: "mapping.tables-refused" });
+        logger.error({ err: r.refused }, "the mapping tables the directory lists do not load together; the tables in force stay");
+        await emit({ type: "mapping.tables-refused", alert: true, detail: { directoryVersion: held.version, code: r.refused.code, message: r.refused.message } }).catch(() => undefined);
+      }
+      if (r.missing.length > 0) logger.warn({ missing: r.missing.map((t) => ({ ...t })) }, "mapping tables listed by the directory are not in force yet");
+    }).catch((err: unknown) => logger.error({ err }, "following the directory's mapping tables failed")));
+  if (tables.registry === undefined) logger.warn("no mapping tables (mapping.tablesDir, or listed by the directory): submissions cannot be resolved and partner messages are not checked against agreements");
 
   const grpc =
     options.sender === undefined
@@ -297,7 +336,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     events,
     now: clock,
     results: { sealMakers, materials, now: clock, ...(options.resultVerifier === undefined ? {} : { verifier: options.resultVerifier }) },
-    workingDaysFor: (basicCode) => registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
+    workingDaysFor: (basicCode) => tables.registry?.itemIn(config.nodeId.split(".")[1] ?? "", basicCode)?.promisedWorkingDays,
   });
   const checkpoints = new Checkpoints({
     nodeId: config.nodeId,
@@ -325,7 +364,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       signReceipt: receiptSignerFor(identity, { offload: signatures }),
       // Joint handling bodies go to the joint desk, everything else to the case effects.
       apply: (m, s) => (isJointBody(m.body) ? joint!.effects(m, s) : m.body.kind.case === "checkpointCosignature" ? checkpoints.effects(m, s) : effects(m, s)),
-      ...(registry === undefined ? {} : { authorize: agreementAuthorizer({ registry: () => registry, selfNodeId: config.nodeId }) }),
+      authorize: agreementAuthorizer({ registry: () => tables.registry, selfNodeId: config.nodeId }),
       serializer,
       now: clock,
       settled: (m) => {
@@ -336,7 +375,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
     { maxInFlight: config.limits.maxInFlight },
   );
-  const deskParts: CaseDeskDeps = { nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => registry, materials, events, calendar, now: clock };
+  const deskParts: CaseDeskDeps = { nodeId: config.nodeId, store, committer, outbox, serializer, signer, encryptionKeyOf: (id) => directory.peer(id)?.encryptionKey, registry: () => tables.registry, materials, events, calendar, now: clock };
   joint = new JointDesk(deskParts);
   desk = new CaseDesk(deskParts);
 
@@ -442,9 +481,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     {
       name: "directory",
       start() {
+        void followTables();
         const tick = () => {
           void refreshDirectory().finally(() => {
             directory.check();
+            void followTables();
             directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
             directoryTimer.unref();
           });
@@ -512,9 +553,24 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     return { version: String(held), document: held > newerThan ? new TextEncoder().encode(directory.document) : new Uint8Array() };
   };
 
+  // GetMappingTable: a signed table this node holds, to any authenticated peer (it is self-verifying).
+  federation.getMappingTable = async (req) => {
+    const version = req.version === "" ? undefined : Number(req.version);
+    if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
+      throw new TongbanError("MAPPING_TABLE_INVALID", `version must be empty or an integer ≥ 1, got ${JSON.stringify(req.version)}`, { details: { field: "version" } });
+    }
+    const hit = tables.document(req.publisher, req.kind, version);
+    if (hit === undefined) {
+      throw new TongbanError("MAPPING_TABLE_NOT_FOUND", `this node holds no signed ${req.kind} table of ${req.publisher}${version === undefined ? "" : ` version ${version}`}`, {
+        details: { publisher: req.publisher, kind: req.kind, ...(version === undefined ? {} : { version }) },
+      });
+    }
+    return { version: String(hit.version), document: new TextEncoder().encode(hit.document) };
+  };
+
   const composed: ComposedNode = {
     federation,
-    platform: platformService({ nodeId: config.nodeId, desk, joint, outbox, materials, events, registry: () => registry, calendar, now: clock }),
+    platform: platformService({ nodeId: config.nodeId, desk, joint, outbox, materials, events, registry: () => tables.registry, calendar, now: clock }),
     services,
     intake,
     outbox,
@@ -525,10 +581,31 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     materialTransfers: transfers,
     directory,
     evidence: { log: evidenceLog, checkpoints },
-    registry,
+    get registry() {
+      return tables.registry;
+    },
+    tables,
     checkDeadlines,
     rotateSigningKey,
   };
+  // SIGHUP also re-reads the mapping tables (a new version in mapping.tablesDir); a set that does not load is
+  // reported and changes nothing — it never fails the credential reload.
+  services.push({
+    name: "mapping-tables",
+    stop: () => undefined,
+    reloadCredentials: async () => {
+      try {
+        if (tables.reload(directory.verified?.directory.mappingTables)) {
+          logger.info({ tables: tables.inForce.map((t) => `${t.table.kind}/${t.table.publisher}/v${t.table.version}`) }, "mapping tables reloaded");
+          await emit({ type: "mapping.tables-updated", detail: { reloaded: true } }).catch(() => undefined);
+        }
+      } catch (err) {
+        metrics.alertsTotal.inc({ kind: "mapping.tables-refused" });
+        logger.error({ err }, "the mapping tables were not reloaded; the tables in force stay");
+        await emit({ type: "mapping.tables-refused", alert: true, detail: { code: err instanceof TongbanError ? err.code : "INTERNAL", message: err instanceof Error ? err.message : String(err) } }).catch(() => undefined);
+      }
+    },
+  });
   // The credentials changed on disk and checked by TongbanNode.reloadCredentials (SIGHUP).
   services.push({
     name: "credentials",

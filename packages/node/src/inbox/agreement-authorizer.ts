@@ -24,13 +24,16 @@ function regionOf(nodeId: string): string {
  * Messages inside an existing case (status, decisions, …) are the case
  * handlers' to check against the case's partner; this authoriser lets them pass.
  */
-export function agreementAuthorizer(options: { readonly registry: () => MappingRegistry; readonly selfNodeId: string; readonly today?: () => string }): Authorizer {
+export function agreementAuthorizer(options: { readonly registry: () => MappingRegistry | undefined; readonly selfNodeId: string; readonly today?: () => string }): Authorizer {
   return (m) => {
+    // No tables (none configured, none fetched yet): nothing to check against; the node warned at start.
+    const registry = options.registry();
+    if (registry === undefined) return;
     if (m.body.kind.case === "jointTaskAssignment") {
       // A sub-task of a joint case: the lead (the sender) and this node must have an agreement for the item in joint mode.
       const task = m.body.kind.value.task;
       const item = task?.item?.handlingCode || task?.item?.basicCode || "";
-      const r = resolveItem(options.registry(), { receivingRegion: regionOf(m.header.sender), handlingRegion: regionOf(options.selfNodeId), item, mode: "joint", ...(options.today ? { date: options.today() } : {}) });
+      const r = resolveItem(registry, { receivingRegion: regionOf(m.header.sender), handlingRegion: regionOf(options.selfNodeId), item, mode: "joint", ...(options.today ? { date: options.today() } : {}) });
       if (!r.ok && r.code !== "GAP_MATERIAL_UNMAPPED") {
         throw new TongbanError("AUTH_NOT_ALLOWED", `${m.header.sender} may not assign this joint sub-task here: ${r.message}`, { details: { sender: m.header.sender, item, gap: r.code } });
       }
@@ -47,7 +50,7 @@ export function agreementAuthorizer(options: { readonly registry: () => MappingR
     };
     if (item === "") deny("the submission names no item");
     if (mode === undefined) deny("the submission names no handling mode");
-    const r = resolveItem(options.registry(), {
+    const r = resolveItem(registry, {
       receivingRegion: regionOf(m.header.sender),
       handlingRegion: regionOf(options.selfNodeId),
       item,

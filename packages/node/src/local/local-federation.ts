@@ -17,6 +17,8 @@ export interface LocalNodeSpec {
   /** A short name for output (e.g. 青浦). */
   readonly label?: string;
   readonly signingAlgorithm?: "ES256" | "EdDSA" | "SM2SM3";
+  /** This node's mapping tables, instead of the federation's `tablesDir`. */
+  readonly tablesDir?: string;
 }
 
 /** Options of {@link startLocalFederation}. */
@@ -143,7 +145,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
       ...(spec.signingAlgorithm === undefined ? {} : { signingAlgorithm: spec.signingAlgorithm }),
       federationListen: `127.0.0.1:${p.federation}`,
       platformListen: `127.0.0.1:${p.platform}`,
-      ...(options.tablesDir === undefined ? {} : { tablesDir: options.tablesDir }),
+      ...((spec.tablesDir ?? options.tablesDir) === undefined ? {} : { tablesDir: spec.tablesDir ?? options.tablesDir }),
       ...(options.calendar === undefined ? {} : { calendar: options.calendar }),
       peers,
       adjust: (c) => ({

@@ -26,7 +26,12 @@ export interface GrpcSenderOptions {
  * which must present a certificate for the node id it is called as.
  * Reconnect backoff is kept short; the outbox's schedule does the pacing.
  */
-export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void; setIdentity(tls: { readonly cert: string; readonly key: string }): void } {
+export function grpcSender(options: GrpcSenderOptions): Sender & {
+  close(): void;
+  setIdentity(tls: { readonly cert: string; readonly key: string }): void;
+  /** The channel to a partner (for calls other than Deliver, e.g. GetMappingTable). */
+  client(nodeId: string): GrpcClient<typeof FederationService>;
+} {
   const clients = new Map<string, GrpcClient<typeof FederationService>>();
   let identity = { cert: options.cert, key: options.key };
   const clientFor = (nodeId: string) => {
@@ -55,6 +60,7 @@ export function grpcSender(options: GrpcSenderOptions): Sender & { close(): void
     return (wire === undefined ? undefined : singleFieldOf(1, wire)) ?? toBinary(EnvelopeSchema, res.receipt);
   };
   return Object.assign(send, {
+    client: clientFor,
     /**
      * A new TLS certificate and key for deliveries from now on: every channel is
      * closed (calls on it finish; grpc-js refuses only new ones) and the next

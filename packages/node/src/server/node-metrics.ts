@@ -26,6 +26,8 @@ export interface NodeMetrics {
   readonly partnerUnreachable: Gauge<"destination">;
   /** Credential reloads (SIGHUP, `reloadCredentials()`), by result (ok, refused). */
   readonly credentialReloadsTotal: Counter<"result">;
+  /** Mapping tables the directory lists that this node does not have in force. */
+  readonly mappingTablesMissing: Gauge<never>;
 }
 
 /** Options of {@link createNodeMetrics}. */
@@ -105,6 +107,11 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       name: "tongban_partner_unreachable",
       help: "1 while the outbox holds a partner as unreachable (its messages wait; one probe per backoff), else 0",
       labelNames: ["destination"] as const,
+      registers,
+    }),
+    mappingTablesMissing: new Gauge({
+      name: "tongban_mapping_tables_missing",
+      help: "Mapping tables the federation directory lists that this node does not have in force (fetched from peers with GetMappingTable)",
       registers,
     }),
     credentialReloadsTotal: new Counter({

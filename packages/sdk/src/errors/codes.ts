@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   MAPPING_TABLE_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a mapping table failed its schema or reference checks (file, row, field)" },
   MAPPING_VERSION_RULE: { grpc: "FAILED_PRECONDITION", summary: "a new table version breaks the versioning rules" },
   MAPPING_SIGNATURE_INVALID: { grpc: "UNAUTHENTICATED", summary: "a signed mapping table does not verify" },
+  MAPPING_TABLE_NOT_FOUND: { grpc: "NOT_FOUND", summary: "the node holds no signed mapping table by that publisher, kind and version" },
   GAP_ITEM_NOT_OFFERED: { grpc: "NOT_FOUND", summary: "the handling region does not offer the item" },
   GAP_ITEM_UNKNOWN: { grpc: "NOT_FOUND", summary: "the item code is unknown to every loaded table" },
   GAP_MODE_NOT_SUPPORTED: { grpc: "FAILED_PRECONDITION", summary: "the item is offered but not in the requested handling mode" },
