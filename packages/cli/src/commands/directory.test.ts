@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 
+const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
 const dir = mkdtempSync(join(tmpdir(), "tongban-cli-directory-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -92,6 +94,27 @@ describe("tongban directory", () => {
     const table = await tongban("directory", "diff", join(dir, "v1.jws"), join(dir, "v2.json"));
     expect(table.out).toContain("cn.330421.jiashan");
     expect(table.out).toContain("removed");
+  });
+
+  it("lists the tables of tablesDir, signed ones verified against the nodes' certificates under --anchor", async () => {
+    const tables = join(dir, "tables");
+    cpSync(EXAMPLES, tables, { recursive: true });
+    // 青浦 publishes version 2 of its list, signed with its node signing key, beside (and instead of) version 1.
+    const v2 = { ...(JSON.parse(readFileSync(join(tables, "310118.json"), "utf8")) as { version: number }), version: 2 };
+    writeFileSync(join(dir, "310118-v2.json"), JSON.stringify(v2));
+    const signed = await tongban("mapping", "sign", join(dir, "310118-v2.json"), "--key", join(dir, "nodes", "cn.310118.qingpu.sign.key"), "--cert", join(dir, "nodes", "cn.310118.qingpu.sign.crt"), "--out", join(tables, "310118.jws"));
+    expect(signed.code, signed.err).toBe(0);
+    writeFileSync(join(dir, "tables.yaml"), `${source(3, NODES)}tablesDir: tables\n`);
+    const root = join(dir, "ca", "root.crt");
+    const b = await tongban("directory", "build", join(dir, "tables.yaml"), "--anchor", root, "--out", join(dir, "v3.json"));
+    expect(b.code, b.err).toBe(0);
+    const listed = (JSON.parse(readFileSync(join(dir, "v3.json"), "utf8")) as { mappingTables: { publisher: string; kind: string; version: number }[] }).mappingTables;
+    expect(listed.find((t) => t.publisher === "310118")).toMatchObject({ kind: "implementation", version: 2 });
+    expect(listed.map((t) => t.publisher).sort()).toEqual(["310118", "320509", "330421", "330802", "361129", "national", "yrd-and-partners"].sort());
+    // Without the anchor the signed table cannot be checked: refused, not silently left out.
+    const no = await tongban("--json", "directory", "build", join(dir, "tables.yaml"));
+    expect(no.code).not.toBe(0);
+    expect(JSON.parse(no.out)).toMatchObject({ ok: false, error: { code: "CONFIG_INVALID", message: expect.stringMatching(/--anchor/) } });
   });
 
   it("reports a bad source with a code", async () => {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
@@ -13,6 +13,7 @@ import {
   verifyDirectory,
   type DirectoryInput,
   type UnsignedDirectory,
+  type TableKeyResolver,
 } from "@tongban/sdk";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
 import { CliError, type Output } from "../output.js";
@@ -117,14 +118,14 @@ async function build(source: string, opts: { anchor?: string; out?: string }, ou
   if (src === null || typeof src !== "object" || !Array.isArray(src.nodes)) throw new CliError("CONFIG_INVALID", `${source}: needs federation, version, crl and nodes`);
   const cert = async (c: CertificateSource) => (typeof c === "string" ? readText(at(c), "certificate") : { pem: await readText(at(c.file), "certificate"), ...(c.notAfter === undefined ? {} : { notAfter: c.notAfter }) });
   const issuedAt = src.issuedAt === undefined ? new Date() : new Date(src.issuedAt);
-  const input: DirectoryInput = {
+  let input: DirectoryInput = {
     federation: src.federation,
     version: src.version,
     issuedAt,
     expiresAt: src.expiresAt ?? new Date(issuedAt.getTime() + (src.validDays ?? 30) * 86_400_000),
     ...(src.protocols === undefined ? {} : { protocols: src.protocols }),
     crl: await readText(at(src.crl), "CRL"),
-    mappingTables: src.tablesDir === undefined ? [] : loadTablesFromDirectory(at(src.tablesDir)).refs.map((r) => ({ publisher: r.publisher, kind: r.kind, version: r.version, digest: r.digest })),
+    mappingTables: [],
     nodes: await Promise.all(
       src.nodes.map(async (n) => ({
         ...n,
@@ -133,6 +134,20 @@ async function build(source: string, opts: { anchor?: string; out?: string }, ou
       })),
     ),
   };
+  if (src.tablesDir !== undefined) {
+    // Signed tables (.jws) are verified with the nodes' signing certificates under the anchor, so the digests listed
+    // are of what their publishers signed; without --anchor they cannot be, and are refused rather than left out.
+    const signed = (await readdir(at(src.tablesDir))).some((n) => n.endsWith(".jws"));
+    if (signed && opts.anchor === undefined) throw new CliError("CONFIG_INVALID", `${src.tablesDir} holds signed tables (.jws): pass --anchor to verify them`);
+    let resolveKey: TableKeyResolver | undefined;
+    if (signed) {
+      const trust = new TrustStore({ anchor: await readText(opts.anchor!, "anchor") });
+      for (const n of input.nodes) for (const c of n.certificates.signing) trust.addCertificate(typeof c === "string" ? c : c.pem);
+      resolveKey = (kid) => trust.resolveSigner(kid, issuedAt);
+    }
+    const refs = loadTablesFromDirectory(at(src.tablesDir), resolveKey).refs;
+    input = { ...input, mappingTables: refs.map((r) => ({ publisher: r.publisher, kind: r.kind, version: r.version, digest: r.digest })) };
+  }
   const dir = buildDirectory(input, opts.anchor === undefined ? {} : { anchor: await readText(opts.anchor, "anchor") });
   const json = `${JSON.stringify(dir, null, 2)}\n`;
   if (opts.out === undefined) {
