@@ -516,7 +516,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
   ];
 
-  const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
+  const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, directoryVersion: () => directory.version, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
   const deliver = federation.deliver!;
   const limiter = new PartnerLimiter({ rate: config.limits.perPartnerRate, burst: config.limits.perPartnerBurst, inFlight: config.limits.perPartnerInFlight });
   // Every delivery is counted by result and code, and timed (tongban_intake_total, tongban_intake_seconds).

@@ -45,6 +45,7 @@ const T: Record<string, [string, string]> = {
   outbox: ["投递", "Deliveries"],
   partners: ["伙伴节点", "Partners"],
   tables: ["映射表", "Mapping tables"],
+  tablesMissing: ["目录所列、本节点尚未启用的映射表", "Listed by the directory, not in force here"],
   evidence: ["留痕", "Evidence"],
   login: ["登录", "Sign in"],
   token: ["访问令牌", "Access token"],
@@ -220,7 +221,13 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
     },
     "/tables": async (lang) => [
       "tables",
-      `<h1>${esc(t("tables", lang))}</h1><table><tr><th>publisher</th><th>kind</th><th>version</th><th>digest</th></tr>${(node.registry?.refs ?? []).map((r) => `<tr><td>${esc(r.publisher)}</td><td>${esc(r.kind)}</td><td>${esc(r.version)}</td><td><code>${esc(r.digest.slice(0, 16))}…</code></td></tr>`).join("")}</table>`,
+      `<h1>${esc(t("tables", lang))}</h1><table><tr><th>publisher</th><th>kind</th><th>version</th><th>digest</th><th>source</th><th>signed</th></tr>${node.tables.inForce
+        .map((h) => `<tr><td>${esc(h.table.publisher)}</td><td>${esc(h.table.kind)}</td><td>${esc(h.table.version)}</td><td><code>${esc(h.digest.slice(0, 16))}…</code></td><td>${esc(h.source === "fetched" ? "fetched from a peer" : h.file)}</td><td>${h.document === undefined ? "" : "✓"}</td></tr>`)
+        .join("")}</table>${
+        node.tables.missing.length === 0
+          ? ""
+          : `<h2>${esc(t("tablesMissing", lang))}</h2><table><tr><th>publisher</th><th>kind</th><th>version</th><th>digest</th><th>why</th></tr>${node.tables.missing.map((m) => `<tr class="missing"><td>${esc(m.publisher)}</td><td>${esc(m.kind)}</td><td>${esc(m.version)}</td><td><code>${esc(m.digest.slice(0, 16))}…</code></td><td>${esc(m.reason)}</td></tr>`).join("")}</table>`
+      }`,
     ],
     "/evidence": async (lang) => {
       const latest = await node.evidence.checkpoints.latest();

@@ -52,6 +52,8 @@ describe("a federation from its directory", () => {
     expect(got.version).toBe("1");
     expect(new TextDecoder().decode(got.document)).toBe(readFileSync(join(dir, "directory.jws"), "utf8"));
     expect((await client.getDirectory({ ifNewerThan: "1" })).document.length).toBe(0);
+    // GetNodeInfo names the directory version the node holds.
+    expect((await client.getNodeInfo({})).directoryVersion).toBe("1");
     client.close();
   });
 

@@ -20,6 +20,7 @@ const WUJIANG = "cn.320509.wujiang";
 const JIASHAN = "cn.330421.jiashan";
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
 const ITEM = "00TB00000102"; // 老年人优待证办理: 3 promised working days in 嘉善's list v1
+const CONSOLE_TOKEN = "tbp_console-tables-operator";
 let dir: string;
 let fed: LocalFederation;
 let listed: DirectoryMappingTable[];
@@ -40,6 +41,7 @@ beforeAll(async () => {
     dir,
     nodes: [{ nodeId: QINGPU, tablesDir: shared }, { nodeId: WUJIANG, tablesDir: shared }, { nodeId: JIASHAN, tablesDir: jiashan }],
     fromDirectory: { refreshMs: 1_000 },
+    console: { nodeId: WUJIANG, operatorToken: CONSOLE_TOKEN },
     compose: { outboxIntervalMs: 50 },
   });
   listed = fed.node(QINGPU).composed!.registry!.refs.map((r) => ({ publisher: r.publisher, kind: r.kind, version: r.version, digest: r.digest }));
@@ -92,6 +94,10 @@ describe("mapping tables in step with the directory", () => {
     // Still resolving with the version it had.
     expect(inForce330421(WUJIANG).table.version).toBe(2);
     expect(promisedDays(WUJIANG)).toBe(2);
+    // The operator console shows both: v2 in force (fetched), the listed table missing and why.
+    const page = await consolePage("/tables?lang=en");
+    expect(page).toMatch(/<td>330421<\/td><td>implementation<\/td><td>2<\/td><td><code>[0-9a-f]{16}…<\/code><\/td><td>fetched from a peer<\/td><td>✓<\/td>/);
+    expect(page).toMatch(/<tr class="missing"><td>330421<\/td><td>implementation<\/td><td>2<\/td><td><code>abababababababab…<\/code><\/td><td>[^<]*digest/);
   }, 30_000);
 
   it("restarts on the tables it fetched, without asking a peer", async () => {
@@ -145,3 +151,10 @@ describe("mapping tables in step with the directory", () => {
   });
 });
 
+/** A page of 吴江's operator console, signed in. */
+async function consolePage(path: string): Promise<string> {
+  const base = fed.consoleUrl!;
+  const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${CONSOLE_TOKEN}`, redirect: "manual" });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  return (await fetch(`${base}${path}`, { headers: { cookie } })).text();
+}

@@ -19,6 +19,8 @@ export interface FederationServiceDeps {
   /** Serves PutMaterial/FetchMaterial when given (with the store to check case partners). */
   readonly materials?: MaterialStore;
   readonly store?: Store;
+  /** The version of the federation directory the node holds (GetNodeInfo), if any. */
+  readonly directoryVersion?: () => number | undefined;
 }
 
 /**
@@ -77,6 +79,7 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
         suites: [...(deps.suites ?? ["jose-v1"])],
         protocols: ["tongban/1"],
         software: NODE_SOFTWARE,
+        directoryVersion: String(deps.directoryVersion?.() ?? ""),
         now: timestampFromDate(now()),
       });
     },
