@@ -78,6 +78,24 @@ def timestamp(buf):
     return t.get("seconds", 0) + t.get("nanos", 0) / 1e9
 
 
+def signer_certificate(cert_path, anchor_path, kid, now):
+    """The signer's certificate and the node ids it names: kid is base64url(SHA-256(DER)); it must chain to the anchor."""
+    cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
+    der = cert.public_bytes(serialization.Encoding.DER)
+    if b64url(hashlib.sha256(der).digest()) != kid:
+        raise Invalid("TRUST_UNKNOWN_SIGNER", "kid does not name the given certificate")
+    anchor = x509.load_pem_x509_certificate(open(anchor_path, "rb").read())
+    try:
+        anchor.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+    except Exception:
+        raise Invalid("TRUST_UNTRUSTED_CHAIN", "certificate not signed by the anchor")
+    if not (cert.not_valid_before.timestamp() <= now <= cert.not_valid_after.timestamp()):
+        raise Invalid("TRUST_CERT_EXPIRED", "certificate not valid now")
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    node_ids = [u[len("urn:tongban:node:"):] for u in san.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith("urn:tongban:node:")]
+    return cert, node_ids
+
+
 def verify(args):
     raw = open(args.envelope, "rb").read()
     env = message(raw, {1: "header", 2: "body", 3: "signature"})
@@ -87,19 +105,7 @@ def verify(args):
     if protected.get("typ") != "tongban-header+jws" or protected.get("alg") not in ("ES256", "EdDSA"):
         raise Invalid("ENVELOPE_UNSUPPORTED_SUITE", "unexpected protected header %r" % protected)
 
-    # The signer's certificate: kid is base64url(SHA-256(DER)); it must chain to the anchor.
-    cert = x509.load_pem_x509_certificate(open(args.cert, "rb").read())
-    der = cert.public_bytes(serialization.Encoding.DER)
-    if b64url(hashlib.sha256(der).digest()) != protected["kid"]:
-        raise Invalid("TRUST_UNKNOWN_SIGNER", "kid does not name the given certificate")
-    anchor = x509.load_pem_x509_certificate(open(args.anchor, "rb").read())
-    try:
-        anchor.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-    except Exception:
-        raise Invalid("TRUST_UNTRUSTED_CHAIN", "certificate not signed by the anchor")
-    if not (cert.not_valid_before.timestamp() <= args.now <= cert.not_valid_after.timestamp()):
-        raise Invalid("TRUST_CERT_EXPIRED", "certificate not valid now")
-    node_ids = [u[len("urn:tongban:node:"):] for u in cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith("urn:tongban:node:")]
+    cert, node_ids = signer_certificate(args.cert, args.anchor, protected["kid"], args.now)
 
     # Detached-payload JWS (RFC 7515 appendix F): reattach the header bytes as the payload.
     token = "%s.%s.%s" % (b64url(sig["protected"]), b64url(header_bytes), b64url(sig["value"]))
