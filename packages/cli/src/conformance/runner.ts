@@ -367,6 +367,18 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
           if (!info.protocols.includes("tongban/1")) return "GetNodeInfo does not list tongban/1";
           return undefined;
         }
+        if (p.call === "mapping-table") {
+          // GetMappingTable on the federation port, as a partner asks for a table the directory lists.
+          const cert = ctx.partners.a.certificates;
+          const client = createFederationClient({ address: ctx.target.federation, nodeId: ctx.target.nodeId, ca: ctx.target.ca.certificatePem, cert: cert.tls.certificatePem, key: cert.tls.privateKeyPem, timeoutMs: 5_000 });
+          clients.push(client);
+          const ask = { publisher: p.publisher ?? "", kind: p.kind ?? "implementation", version: p.version ?? "" };
+          const got = await client.getMappingTable(ask).then((r) => r, (err: unknown) => codeOf(err));
+          exchange.push(`${i + 1}. GetMappingTable(${ask.publisher}, ${ask.kind}, ${JSON.stringify(ask.version)}) → ${typeof got === "string" ? got : `version ${got.version}, ${got.document.length} bytes`}`);
+          const want = step.expect.code;
+          if (want !== undefined) return got === want ? undefined : `expected ${want}, got ${typeof got === "string" ? got : "a table"}`;
+          return typeof got === "string" ? `GetMappingTable failed: ${got}` : undefined;
+        }
         if (ctx.target.platform === undefined) return "this case needs the platform API (--platform, --platform-token)";
         const token = p.token === "none" ? undefined : p.token === "wrong" ? "tbp_wrong-token" : ctx.target.platform.token;
         const client: PlatformClient =
@@ -480,6 +492,7 @@ async function platformCall(client: PlatformClient, p: Extract<Step, { platform:
       return { resolved: r.resolved, gap: r.gapCode };
     }
     case "node-info":
+    case "mapping-table": // both on the federation port, answered before this
       return { state: "" };
     case "submit": {
       const materials = [];

@@ -54,15 +54,16 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts the node from its directory; `breakIt` may wrap its Deliver to remove one check. */
+/** Starts the node from its directory; `breakIt` may wrap its Deliver to remove one check, `strip` leave out FederationService methods. */
 type Deliver = NonNullable<NonNullable<Awaited<ReturnType<typeof composeNode>>["federation"]>["deliver"]>;
-async function startNode(breakIt?: (deliver: Deliver) => Deliver, options: ComposeOptions = {}): Promise<TongbanNode> {
+async function startNode(breakIt?: (deliver: Deliver) => Deliver, options: ComposeOptions = {}, strip: readonly ("getMappingTable" | "getDirectory")[] = []): Promise<TongbanNode> {
   const node = await openNode(join(nodeDir, "node.yaml"), {
     logDestination: { write: () => undefined } as never,
     compose: async (parts) => {
       const c = await composeNode(parts, { outboxIntervalMs: 50, ...options });
       const deliver = c.federation?.deliver;
       if (breakIt !== undefined && c.federation !== undefined && deliver !== undefined) c.federation.deliver = breakIt(deliver);
+      for (const m of strip) if (c.federation !== undefined) delete c.federation[m];
       return c;
     },
   });
@@ -157,6 +158,17 @@ describe("conformance self-test", () => {
     try {
       const aimed = casesWhere((c) => c.steps.some((s) => "deliver" in s && s.deliver.body === "result-bad-seal"));
       expect(aimed.length).toBeGreaterThan(0);
+      expect(await failedAgainst(node)).toEqual(aimed);
+    } finally {
+      await node.stop();
+    }
+  }, 90_000);
+
+  it("a node that does not serve mapping tables (GetMappingTable UNIMPLEMENTED) fails exactly the mapping-table cases", async () => {
+    const node = await startNode(undefined, {}, ["getMappingTable"]);
+    try {
+      const aimed = casesWhere((c) => c.steps.some((s) => "platform" in s && s.platform.call === "mapping-table"));
+      expect(aimed.length).toBe(2);
       expect(await failedAgainst(node)).toEqual(aimed);
     } finally {
       await node.stop();
