@@ -1,19 +1,16 @@
 import { sign as cryptoSign, createPrivateKey, type KeyObject } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createFederationRoot, issueNodeCertificates, readTableFile, signTable, tableDigest, type MappingTable, type NodeCertificates } from "@tongban/sdk";
+import { readTableFile, signTable, tableDigest, type MappingTable, type NodeCertificates } from "@tongban/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PYTHON, QINGPU, WUJIANG, interopFederation } from "./fixture.js";
 
 // Debian's Python with python3-jwcrypto checks signed mapping tables and their directory digest from
 // docs/mapping.md §5 alone: the same digest from an implementation that shares no code with ours.
-const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./verify_table.py", import.meta.url));
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "mapping");
-const QINGPU = "cn.310118.qingpu";
-const WUJIANG = "cn.320509.wujiang";
 
 let dir: string;
 let nodes: Record<string, NodeCertificates>;
@@ -22,16 +19,7 @@ const tables: MappingTable[] = readdirSync(EXAMPLES)
   .map((n) => readTableFile(join(EXAMPLES, n)));
 
 beforeAll(async () => {
-  const probe = spawnSync(PYTHON, ["-c", "import jwcrypto, cryptography"]);
-  if (probe.status !== 0) throw new Error("the interop test needs Debian's python3-jwcrypto: apt-get install python3-jwcrypto (.ci/run does this)");
-  dir = mkdtempSync(join(tmpdir(), "tongban-interop-tables-"));
-  const root = await createFederationRoot({ name: "Interop Root", validityDays: 30 });
-  writeFileSync(join(dir, "root.pem"), root.certificatePem);
-  nodes = {};
-  for (const [id, alg] of [[QINGPU, "ES256"], [WUJIANG, "EdDSA"]] as const) {
-    nodes[id] = await issueNodeCertificates({ ca: root, nodeId: id, signingAlgorithm: alg, validityDays: 30 });
-    writeFileSync(join(dir, `${id}.pem`), nodes[id].signing.certificatePem);
-  }
+  ({ dir, nodes } = await interopFederation("tongban-interop-tables-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,34 +1,22 @@
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createEnvelope, createFederationRoot, issueNodeCertificates, type NodeCertificates } from "@tongban/sdk";
+import { createEnvelope, type NodeCertificates } from "@tongban/sdk";
 import { EnvelopeSchema, HandlingMode } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PYTHON, QINGPU, WUJIANG, interopFederation } from "./fixture.js";
 
 // Debian's Python with python3-jwcrypto: an implementation that shares no code with ours.
-const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./verify_envelope.py", import.meta.url));
-const QINGPU = "cn.310118.qingpu";
-const WUJIANG = "cn.320509.wujiang";
 
 let dir: string;
 let nodes: Record<string, NodeCertificates>;
 
 beforeAll(async () => {
-  const probe = spawnSync(PYTHON, ["-c", "import jwcrypto, cryptography"]);
-  if (probe.status !== 0) throw new Error("the interop test needs Debian's python3-jwcrypto: apt-get install python3-jwcrypto (.ci/run does this)");
-  dir = mkdtempSync(join(tmpdir(), "tongban-interop-"));
-  const root = await createFederationRoot({ name: "Interop Root", validityDays: 30 });
-  writeFileSync(join(dir, "root.pem"), root.certificatePem);
-  nodes = {};
-  for (const [id, alg] of [[QINGPU, "ES256"], [WUJIANG, "EdDSA"]] as const) {
-    nodes[id] = await issueNodeCertificates({ ca: root, nodeId: id, signingAlgorithm: alg, validityDays: 30 });
-    writeFileSync(join(dir, `${id}.pem`), nodes[id].signing.certificatePem);
-  }
+  ({ dir, nodes } = await interopFederation("tongban-interop-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

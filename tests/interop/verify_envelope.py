@@ -151,14 +151,18 @@ def main():
     p.add_argument("--anchor", required=True)
     p.add_argument("--self", required=True)
     p.add_argument("--now", type=float, default=time.time())
-    args = p.parse_args()
+    return report(verify, p.parse_args(), "ENVELOPE_MALFORMED")
+
+
+def report(check, args, undecodable_code):
+    """Runs a check and prints its result as one JSON object; 0 when valid, 1 otherwise."""
     try:
-        result = verify(args)
+        result = check(args)
     except Invalid as e:
         print(json.dumps({"valid": False, "code": e.code, "message": str(e)}))
         return 1
-    except Exception as e:  # anything undecodable is malformed, never a crash
-        print(json.dumps({"valid": False, "code": "ENVELOPE_MALFORMED", "message": repr(e)}))
+    except Exception as e:  # anything undecodable is refused, never a crash
+        print(json.dumps({"valid": False, "code": undecodable_code, "message": repr(e)}))
         return 1
     print(json.dumps(result))
     return 0

@@ -17,7 +17,7 @@ import time
 
 from jwcrypto import jwk, jws
 
-from verify_envelope import Invalid, signer_certificate
+from verify_envelope import Invalid, report, signer_certificate
 
 
 def b64url_decode(text):
@@ -63,17 +63,7 @@ def main():
     p.add_argument("--anchor", required=True)
     p.add_argument("--digest")
     p.add_argument("--now", type=float, default=time.time())
-    args = p.parse_args()
-    try:
-        result = verify(args)
-    except Invalid as e:
-        print(json.dumps({"valid": False, "code": e.code, "message": str(e)}))
-        return 1
-    except Exception as e:  # anything undecodable is refused, never a crash
-        print(json.dumps({"valid": False, "code": "MAPPING_SIGNATURE_INVALID", "message": repr(e)}))
-        return 1
-    print(json.dumps(result))
-    return 0
+    return report(verify, p.parse_args(), "MAPPING_SIGNATURE_INVALID")
 
 
 if __name__ == "__main__":

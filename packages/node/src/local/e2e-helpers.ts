@@ -76,3 +76,10 @@ export async function runRemoteReceiptCase(receiving: PlatformClient, handling: 
   await stateAt(receiving, caseId, CaseState.RESULT_DELIVERED);
   return caseId;
 }
+
+/** A page of a node's operator console, after signing in with an operator token (as a browser does). */
+export async function consolePage(base: string, token: string, path: string): Promise<string> {
+  const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${token}`, redirect: "manual" });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  return (await fetch(`${base}${path}`, { headers: { cookie } })).text();
+}

@@ -12,7 +12,7 @@ import { TongbanError, TrustStore, verifyEnvelope, type PlatformClient } from "@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ApplicationSubmissionSchema, CaseState, DeliveryMethod, DecisionOutcome, EvaluationRating, HandlingMode, IdentityDocumentType, MessageStatus, MessageType, RefusalReason, type CaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "./e2e-helpers.js";
+import { consolePage, until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -27,10 +27,7 @@ const platform = (id: string): PlatformClient => fed.node(id).platform!;
 const CONSOLE_TOKEN = "tbp_console-e2e-operator";
 /** The row of a partner on 青浦's console page of partners (signed in as its operator). */
 async function partnerRow(partner: string): Promise<string> {
-  const base = fed.consoleUrl!;
-  const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${CONSOLE_TOKEN}`, redirect: "manual" });
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
-  const html = await (await fetch(`${base}/partners?lang=en`, { headers: { cookie } })).text();
+  const html = await consolePage(fed.consoleUrl!, CONSOLE_TOKEN, "/partners?lang=en");
   return new RegExp(`<tr data-partner="${partner.replaceAll(".", "\\.")}">.*?</tr>`).exec(html)?.[0] ?? "";
 }
 const stateOf = async (node: string, caseId: string, state: CaseState) =>

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { TongbanError, createFederationClient, readTableFile, signTable, tableDigest, type DirectoryMappingTable, type ImplementationList } from "@tongban/sdk";
 import { HandlingMode } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "./e2e-helpers.js";
+import { consolePage, until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -95,7 +95,7 @@ describe("mapping tables in step with the directory", () => {
     expect(inForce330421(WUJIANG).table.version).toBe(2);
     expect(promisedDays(WUJIANG)).toBe(2);
     // The operator console shows both: v2 in force (fetched), the listed table missing and why.
-    const page = await consolePage("/tables?lang=en");
+    const page = await consolePage(fed.consoleUrl!, CONSOLE_TOKEN, "/tables?lang=en");
     expect(page).toMatch(/<td>330421<\/td><td>implementation<\/td><td>2<\/td><td><code>[0-9a-f]{16}…<\/code><\/td><td>fetched from a peer<\/td><td>✓<\/td>/);
     expect(page).toMatch(/<tr class="missing"><td>330421<\/td><td>implementation<\/td><td>2<\/td><td><code>abababababababab…<\/code><\/td><td>[^<]*digest/);
   }, 30_000);
@@ -151,10 +151,3 @@ describe("mapping tables in step with the directory", () => {
   });
 });
 
-/** A page of 吴江's operator console, signed in. */
-async function consolePage(path: string): Promise<string> {
-  const base = fed.consoleUrl!;
-  const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${CONSOLE_TOKEN}`, redirect: "manual" });
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
-  return (await fetch(`${base}${path}`, { headers: { cookie } })).text();
-}
