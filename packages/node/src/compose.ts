@@ -227,7 +227,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   // with a directory, exactly the versions it lists.
   const tables = new TableKeeper({
     tablesDir: config.mapping.tablesDir,
-    fetchedDir: join(dirname(config.dataDir), "tables"),
+    fetchedDir: join(dirname(config.dataDir), "fetched-tables"),
     resolveKey: (kid) => trust.resolveSigner(kid, clock()),
     fetch: async (peer, ref) => {
       if (grpc === undefined) return undefined;

@@ -72,7 +72,7 @@ describe("mapping tables in step with the directory", () => {
       expect(n.tables.missing).toEqual([]);
       expect(promisedDays(id)).toBe(2);
       // Kept as the signed document it was, in the node's tables directory (beside its data directory).
-      expect(readFileSync(join(dirname(fed.node(id).config.dataDir), "tables", "implementation-330421-v2.jws"), "utf8")).toBe(v2.trim());
+      expect(readFileSync(join(dirname(fed.node(id).config.dataDir), "fetched-tables", "implementation-330421-v2.jws"), "utf8")).toBe(v2.trim());
       const updated: unknown[] = [];
       for await (const e of n.events.read()) if (e.type === "mapping.tables-updated") updated.push(e.detail);
       expect(updated).toEqual([expect.objectContaining({ fetched: [want] })]);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   MappingRegistry,
   TongbanError,
@@ -121,7 +121,10 @@ export class TableKeeper {
       }
     }
     mkdirSync(this.#o.fetchedDir, { recursive: true });
-    for (const n of readdirSync(this.#o.fetchedDir).filter((x) => x.endsWith(".jws")).sort()) held.push(this.#read(join(this.#o.fetchedDir, n), n, "fetched"));
+    // The same directory configured as both (tablesDir pointed at the node's own): its files were read above.
+    if (dir === undefined || resolve(dir) !== resolve(this.#o.fetchedDir)) {
+      for (const n of readdirSync(this.#o.fetchedDir).filter((x) => x.endsWith(".jws")).sort()) held.push(this.#read(join(this.#o.fetchedDir, n), n, "fetched"));
+    }
     const chosen = this.#choose(listed, new Map(), held);
     const registry = chosen.inForce.length === 0 ? undefined : MappingRegistry.load(chosen.inForce);
     const changed = chosen.inForce.map((t) => t.digest).sort().join() !== this.#inForce.map((t) => t.digest).sort().join();

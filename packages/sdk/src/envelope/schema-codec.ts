@@ -152,6 +152,15 @@ function zeroFactory(template: Msg): () => Msg {
   };
 }
 
+/**
+ * A message field's compiled type. Undefined only when a type it refers to back
+ * (a cycle) failed to compile after this one did: protobuf-es then does it all.
+ */
+function subOf(f: CompiledField): CompiledMessage {
+  if (f.message === undefined) throw FALLBACK;
+  return f.message;
+}
+
 // ---------------------------------------------------------------- encoding
 
 const INT32_MIN = -0x80000000;
@@ -226,11 +235,11 @@ function writeMessage(w: Writer, c: CompiledMessage, m: Msg): void {
         break;
       case "message":
         if (v === undefined) continue;
-        w.message(f.no, () => writeMessage(w, f.message!, v as Msg));
+        w.message(f.no, () => writeMessage(w, subOf(f), v as Msg));
         break;
       case "list-message":
         if (!Array.isArray(v)) throw FALLBACK;
-        for (const item of v) w.message(f.no, () => writeMessage(w, f.message!, item as Msg));
+        for (const item of v) w.message(f.no, () => writeMessage(w, subOf(f), item as Msg));
         break;
       default: {
         // list-scalar
@@ -296,12 +305,12 @@ function readMessage(r: Reader, c: CompiledMessage): Msg {
         const bit = 1 << f.messageIndex;
         if ((seen & bit) !== 0) throw FALLBACK; // protobuf-es merges the two
         seen |= bit;
-        v = readMessage(r.sub(), f.message!);
+        v = readMessage(r.sub(), subOf(f));
         break;
       }
       case "list-message":
         if (wire !== T_LEN) throw FALLBACK;
-        (m[f.name] as unknown[]).push(readMessage(r.sub(), f.message!));
+        (m[f.name] as unknown[]).push(readMessage(r.sub(), subOf(f)));
         continue;
       default: {
         const list = m[f.name] as unknown[];
