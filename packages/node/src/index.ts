@@ -96,6 +96,7 @@ export { EvidenceLog, STORED_NODE_LEVEL, evidenceTree, type StoredEvidence } fro
 export { Checkpoints, type CheckpointsDeps } from "./evidence/checkpoints.js";
 export { auditLog, exportCaseBundle, prunePayloads, type AuditLogOptions, type LogAuditReport, type NodeAuditReason } from "./evidence/audit.js";
 export { DirectoryState, type DirectoryStateOptions, type DirectoryStatus, type KnownPeer } from "./directory/directory-state.js";
+export { TableKeeper, type FollowResult, type HeldTable, type MissingTable, type TableKeeperOptions } from "./mapping/table-keeper.js";
 export { PartnerLimiter, type PartnerLimits } from "./server/partner-limiter.js";
 
 // console: the operator console served by the node
