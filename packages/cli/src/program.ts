@@ -6,9 +6,10 @@ import { VERSION } from "./version.js";
 
 /** Builds the `tongban` program. */
 export function createProgram(ctx: CommandContext): Command {
+  // `tongban --version` / `-V` is answered by run() before parsing: registered with commander, a program-level
+  // --version is taken from anywhere on the line and swallowed the subcommands' own (`mapping import --version 2`).
   const program = new Command("tongban")
-    .description("Tongban (通办): cross-province government-service federation tools")
-    .version(VERSION)
+    .description(`Tongban (通办): cross-province government-service federation tools (${VERSION}; -V, --version prints it)`)
     .option("--json", "print one JSON document on stdout instead of tables")
     .showHelpAfterError()
     .configureOutput({
@@ -29,6 +30,11 @@ export async function run(args: string[], sinks: Sinks = processSinks): Promise<
   const ctx: CommandContext = { sinks, setExitCode: (c) => void (exitCode = c) };
   const program = createProgram(ctx);
   const json = args.includes("--json");
+  const first = args.filter((a) => a !== "--json")[0];
+  if (first === "--version" || first === "-V") {
+    sinks.stdout(`${VERSION}\n`);
+    return 0;
+  }
   try {
     await program.parseAsync(args, { from: "user" });
     return exitCode;

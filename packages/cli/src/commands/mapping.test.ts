@@ -89,4 +89,13 @@ describe("tongban mapping", () => {
     expect(JSON.parse(r.out)).toMatchObject({ ok: true, items: 11 });
     expect(JSON.parse(readFileSync(join(dir, "330421.json"), "utf8")).kind).toBe("implementation");
   });
+
+  it("takes --version as the table version, not as `tongban --version`", async () => {
+    const r = await tongban("mapping", "import", "--csv", join(examples, "330421.csv"), "--publisher", "330421", "--version", "3", "--out", join(dir, "330421-v3.json"));
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "330421-v3.json"), "utf8")).version).toBe(3);
+    // The program's own version answers only as the first argument.
+    const v = await tongban("--version");
+    expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
 });

@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
+import { loadNodeConfig } from "@tongban/node";
 import {
   HANDLING_MODES,
   MappingRegistry,
@@ -18,7 +19,12 @@ import {
   resolveItem,
   signTable,
   signatureAlgorithmOf,
+  tableDigest,
+  verifyTable,
+  createFederationClient,
+  parseTable,
   type HandlingModeName,
+  type MappingTable,
   type TableIssue,
   type TableKeyResolver,
 } from "@tongban/sdk";
@@ -61,6 +67,18 @@ export const mappingCommand: CommandRegistrar = (program, ctx) => {
     .requiredOption("--cert <file>", "publisher signing certificate (PEM)")
     .option("--out <file>", "output (default: <file>.jws)")
     .action(async (file: string, opts: { key: string; cert: string; out?: string }, cmd: Command) => sign(file, opts, outputFor(cmd, ctx)));
+
+  m.command("fetch")
+    .description("ask a node for a signed table (GetMappingTable) as this node, write it, and print its version and digest")
+    .requiredOption("--config <file>", "this node's node.yaml: its TLS certificate and key, and the federation root")
+    .requiredOption("--from <nodeId>", "the node to ask")
+    .requiredOption("--address <host:port>", "its federation address")
+    .requiredOption("--publisher <publisher>", "\"national\", a GB/T 2260 region code or an agreement id")
+    .option("--kind <kind>", "catalog, implementation or agreements", "implementation")
+    .option("--version <n>", "a version (default: the one in force at that node)")
+    .option("--cert <files...>", "certificates (PEM) that may have signed it, to verify it under the federation root")
+    .option("--out <file>", "where to write the JWS (default: <kind>-<publisher>-v<version>.jws)")
+    .action(async (opts: FetchOptions, cmd: Command) => fetchTable(opts, outputFor(cmd, ctx)));
 
   m.command("import")
     .description("import a region's implementation list from CSV into the JSON table form")
@@ -190,6 +208,48 @@ async function sign(file: string, opts: { key: string; cert: string; out?: strin
   await writeFile(target, `${jws}\n`);
   out.line(`signed ${table.kind} of ${table.publisher} v${table.version} → ${target}`);
   out.result({ ok: true, file: target, kind: table.kind, publisher: table.publisher, version: table.version });
+}
+
+interface FetchOptions {
+  config: string;
+  from: string;
+  address: string;
+  publisher: string;
+  kind: string;
+  version?: string;
+  cert?: string[];
+  out?: string;
+}
+
+async function fetchTable(opts: FetchOptions, out: Output): Promise<void> {
+  const config = await loadNodeConfig(opts.config);
+  const [ca, cert, key] = await Promise.all([readFile(config.trust.anchor, "utf8"), readFile(config.federation.tlsCert, "utf8"), readFile(config.federation.tlsKey, "utf8")]);
+  const client = createFederationClient({ address: opts.address, nodeId: opts.from, ca, cert, key, timeoutMs: 15_000 });
+  let res;
+  try {
+    res = await client.getMappingTable({ publisher: opts.publisher, kind: opts.kind, version: opts.version ?? "" });
+  } finally {
+    client.close();
+  }
+  const document = new TextDecoder().decode(res.document).trim();
+  // Verified when a certificate that may have signed it is given; its digest is what a directory lists either way.
+  let verified: string | undefined;
+  let table: MappingTable;
+  if (opts.cert !== undefined && opts.cert.length > 0) {
+    const trust = new TrustStore({ anchor: ca });
+    for (const c of opts.cert) trust.addCertificate(await readFile(c, "utf8"));
+    const v = verifyTable(document, (kid) => trust.resolveSigner(kid, new Date()), `${opts.kind} table of ${opts.publisher} from ${opts.from}`);
+    table = v.table;
+    verified = v.kid;
+  } else {
+    table = parseTable(JSON.parse(Buffer.from(document.split(".")[1] ?? "", "base64url").toString("utf8")) as unknown, `${opts.kind} table of ${opts.publisher} from ${opts.from}`);
+  }
+  const target = opts.out ?? `${table.kind}-${table.publisher}-v${table.version}.jws`;
+  await writeFile(target, `${document}\n`);
+  const digest = tableDigest(table);
+  out.line(`fetched the ${table.kind} table of ${table.publisher} v${table.version} from ${opts.from} → ${target}`);
+  out.line(`digest ${digest}; signature ${verified === undefined ? "not checked (pass --cert with the publisher's certificate)" : `verified (kid ${verified})`}`);
+  out.result({ ok: true, file: target, kind: table.kind, publisher: table.publisher, version: table.version, digest, verified: verified !== undefined });
 }
 
 interface ImportOptions {
