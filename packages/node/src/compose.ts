@@ -222,6 +222,29 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     }
   };
   await refreshDirectory();
+  /**
+   * Asks up to three peers, in random order, for a directory newer than the one held (GetDirectory); the first newer
+   * one is offered like the file's (verified under the anchor, never older). The directory travels from node to node
+   * even where the authority's file reaches only some of them.
+   */
+  const directoryFromPeers = async (): Promise<void> => {
+    // Only a node that follows a directory (configured, or held from an earlier run) takes one from peers.
+    const held = directory.version;
+    if (grpc === undefined || (held === undefined && config.trust.directory === undefined)) return;
+    const peers = directory.peers.map((p) => p.nodeId).sort(() => Math.random() - 0.5).slice(0, 3);
+    for (const peer of peers) {
+      try {
+        const res = await grpc.client(peer).getDirectory({ ifNewerThan: held === undefined ? "" : String(held) }, { timeoutMs: 5_000 });
+        if (res.document.length === 0) continue;
+        if (await directory.offer(new TextDecoder().decode(res.document), `peer ${peer}`)) {
+          logger.info({ peer, version: directory.version }, "federation directory taken from a peer");
+          return;
+        }
+      } catch (err) {
+        logger.debug({ err, peer }, "could not ask a peer for a newer directory");
+      }
+    }
+  };
 
   // Mapping tables (docs/mapping.md "In the node"): the operator's files and the signed tables fetched from peers;
   // with a directory, exactly the versions it lists.
@@ -483,12 +506,14 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       start() {
         void followTables();
         const tick = () => {
-          void refreshDirectory().finally(() => {
-            directory.check();
-            void followTables();
-            directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
-            directoryTimer.unref();
-          });
+          void refreshDirectory()
+            .then(directoryFromPeers)
+            .finally(() => {
+              directory.check();
+              void followTables();
+              directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
+              directoryTimer.unref();
+            });
         };
         directoryTimer = setTimeout(tick, config.trust.directoryRefreshMs);
         directoryTimer.unref();

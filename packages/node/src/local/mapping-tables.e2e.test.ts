@@ -151,3 +151,23 @@ describe("mapping tables in step with the directory", () => {
   });
 });
 
+describe("the directory from peers", () => {
+  it("takes a newer directory from a peer when its own file does not have it (GetDirectory), and refuses none older", async () => {
+    const file = join(dir, "directory.jws");
+    const old = readFileSync(file, "utf8");
+    await fed.stopNode(WUJIANG);
+    // The authority's file reaches 青浦 only: it takes the new version, then the file goes back to the old one.
+    const next = await fed.publishDirectory();
+    await fed.node(QINGPU).composed!.directory.offer(next, "test");
+    writeFileSync(file, old);
+    const version = fed.node(QINGPU).composed!.directory.version!;
+    await fed.startNode(WUJIANG);
+    const w = fed.node(WUJIANG).composed!.directory;
+    expect(w.version).toBeLessThan(version);
+    await until("吴江 has the peer's directory", async () => (w.version === version ? true : undefined), 15_000);
+    expect(w.document).toBe(next);
+    // Its next ticks read the older file again and keep the newer one.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(w.version).toBe(version);
+  }, 30_000);
+});
