@@ -13,10 +13,11 @@ import { T_LEN, T_VARINT, Writer } from "./wire-writer.js";
 // protobuf-es: unknown fields, a singular message field twice (protobuf-es
 // merges), a field with another wire type, an integer outside what is read
 // here, a value of the wrong JavaScript type, truncation. A schema this does
-// not compile (maps, groups, proto2 or editions defaults, explicit-presence
+// not compile — maps, groups, proto2 or editions defaults, explicit-presence
 // scalars (oneof members among them), 64-bit integers as strings, floating
-// point and fixed-width types) is always encoded and decoded by protobuf-es. Property tests hold
-// the two to the same results over random and damaged input.
+// point and fixed-width types — is always encoded and decoded by protobuf-es.
+// Property tests hold the two to the same results over random and damaged
+// input, for every message of the protocol.
 
 /** A codec for one message type. */
 export interface SchemaCodec<Desc extends DescMessage> {
