@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { openLevelStore, type Store } from "@tongban/node";
 import { issueNodeCertificates } from "@tongban/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 
+const EXAMPLES = fileURLToPath(new URL("../../../../examples/mapping/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tongban-cli-node-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -39,6 +41,21 @@ describe("tongban node", () => {
     const again = await tongban("node", "init", "--node-id", "cn.310118.qingpu", "--dir", join(dir, "qingpu"), "--new-federation");
     expect(again.code).toBe(1);
     expect(again.err).toContain("--force");
+
+    // Mapping tables are loaded as the node loads them: in force listed; a broken one fails the check with its file and row.
+    const tables = join(dir, "qingpu-tables");
+    cpSync(EXAMPLES, tables, { recursive: true });
+    writeFileSync(made.config, `${yaml}mapping:\n  tablesDir: ${tables}\n`);
+    const withTables = await tongban("--json", "node", "check", "--config", made.config);
+    expect(withTables.code, withTables.out).toBe(0);
+    const row = (JSON.parse(withTables.out) as { checks: { check: string; result: string; detail: string }[] }).checks.find((c) => c.check === "mapping tables");
+    expect(row).toMatchObject({ result: "ok", detail: expect.stringMatching(/^7 in force \(0 signed\): .*implementation 330421 v1/) });
+    const catalog = JSON.parse(readFileSync(join(tables, "catalog.json"), "utf8")) as { items: { basicCode: string }[] };
+    writeFileSync(join(tables, "catalog.json"), JSON.stringify({ ...catalog, items: catalog.items.filter((i) => i.basicCode !== "00TB00000102") }));
+    const broken = await tongban("--json", "node", "check", "--config", made.config);
+    expect(broken.code).toBe(1);
+    const failed = (JSON.parse(broken.out) as { checks: { check: string; result: string; detail: string }[] }).checks;
+    expect(failed).toEqual(expect.arrayContaining([expect.objectContaining({ check: "mapping.tablesDir", result: "FAIL", detail: expect.stringMatching(/00TB00000102/) }), { check: "code", result: "FAIL", detail: "MAPPING_TABLE_INVALID" }]));
 
     writeFileSync(made.config, yaml.replace("nodeId: cn.310118.qingpu", "nodeId: not a node id").replace(/listen: 127\.0\.0\.1:0/, "listen: nowhere"));
     const bad = await tongban("--json", "node", "check", "--config", made.config);

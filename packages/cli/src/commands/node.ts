@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   composeNode,
@@ -13,10 +13,12 @@ import {
   verifyNodeConfig,
   writeBackupInto,
   NODE_DIR_LAYOUT,
+  TableKeeper,
   type BackupInfo,
   type ConfigIssue,
+  type NodeConfig,
 } from "@tongban/node";
-import { TongbanError, createFederationRoot, describeCertificate, validateNodeId, type CertificateAuthority } from "@tongban/sdk";
+import { TongbanError, createFederationRoot, describeCertificate, validateNodeId, verifyDirectory, formatTableIssue, type CertificateAuthority, type DirectoryMappingTable, type TableIssue, type TrustStore } from "@tongban/sdk";
 import { outputFor, type CommandContext, type CommandRegistrar } from "../context.js";
 import { CliError, type Output } from "../output.js";
 
@@ -181,10 +183,7 @@ async function check(file: string, out: Output, ctx: CommandContext): Promise<vo
     rows.push(["TLS certificate", "ok", `kid ${verified.tls.kid.slice(0, 12)}…, until ${verified.tls.notAfter.toISOString().slice(0, 10)}`]);
     rows.push(["signing certificate", "ok", `kid ${verified.signing.kid.slice(0, 12)}…, until ${verified.signing.notAfter.toISOString().slice(0, 10)}`]);
     for (const p of config.peers) rows.push([`peer ${p.nodeId}`, "ok", `${p.address}, ${p.certificates.length} certificate(s)`]);
-    if (config.mapping.tablesDir !== undefined) {
-      const files = (await readdir(config.mapping.tablesDir)).filter((f) => f.endsWith(".json") || f.endsWith(".csv") || f.endsWith(".jws"));
-      rows.push(["mapping tables", "ok", `${files.length} file(s) in ${config.mapping.tablesDir}`]);
-    } else rows.push(["mapping tables", "warn", "none configured: submissions cannot be resolved, partner messages are not checked against agreements"]);
+    rows.push(...(await tableRows(config, verified.trust)));
     const soon = Date.now() + 30 * 86_400_000;
     for (const [what, f] of [["TLS certificate", config.federation.tlsCert], ["signing certificate", config.signing.cert]] as const) {
       const d = describeCertificate(await readFile(f, "utf8"));
@@ -200,6 +199,36 @@ async function check(file: string, out: Output, ctx: CommandContext): Promise<vo
   out.table(["check", "result", "detail"], rows);
   out.result({ ok: issues.length === 0, checks: rows.map(([check, result, detail]) => ({ check, result, detail })) });
   if (issues.length > 0) ctx.setExitCode(1);
+}
+
+/**
+ * The mapping tables as the node would load them at start (TableKeeper): signed tables verified through the trust
+ * store, with the directory's node certificates when a directory is configured, and the versions it lists.
+ */
+async function tableRows(config: NodeConfig, trust: TrustStore): Promise<[string, string, string][]> {
+  let listed: readonly DirectoryMappingTable[] | undefined;
+  if (config.trust.directory !== undefined) {
+    const text = await readFile(config.trust.directory, "utf8").catch(() => undefined);
+    if (text === undefined) return [["directory", "warn", `${config.trust.directory} cannot be read: the node starts on its last good directory, if any`]];
+    const v = verifyDirectory(text, { trustStore: trust, now: new Date(), graceMs: config.trust.directoryGraceMs });
+    for (const n of v.directory.nodes) for (const c of [...n.certificates.signing, ...n.certificates.tls]) trust.addCertificate(typeof c === "string" ? c : c.pem);
+    listed = v.directory.mappingTables;
+  }
+  const keeper = new TableKeeper({ tablesDir: config.mapping.tablesDir, fetchedDir: join(dirname(config.dataDir), "fetched-tables"), resolveKey: (kid) => trust.resolveSigner(kid, new Date()) });
+  try {
+    keeper.load(listed);
+  } catch (err) {
+    // A node does not start on tables it cannot read: each problem as a check of mapping.tablesDir.
+    if (!(err instanceof TongbanError)) throw err;
+    const found = (err.details as { issues?: TableIssue[] }).issues;
+    const issues = found === undefined ? [{ path: "mapping.tablesDir", reason: err.message }] : found.map((i) => ({ path: "mapping.tablesDir", reason: formatTableIssue(i) }));
+    throw new TongbanError(err.code, err.message, { details: { issues }, cause: err });
+  }
+  if (keeper.registry === undefined) return [["mapping tables", "warn", "none configured: submissions cannot be resolved, partner messages are not checked against agreements"]];
+  const signed = keeper.inForce.filter((t) => t.document !== undefined).length;
+  const rows: [string, string, string][] = [["mapping tables", "ok", `${keeper.inForce.length} in force (${signed} signed): ${keeper.inForce.map((t) => `${t.table.kind} ${t.table.publisher} v${t.table.version}`).join(", ")}`]];
+  for (const m of keeper.missing) rows.push([`table ${m.kind} ${m.publisher}`, "warn", `the directory lists v${m.version}, not held here: the node fetches it from its peers`]);
+  return rows;
 }
 
 async function start(file: string, out: Output): Promise<void> {

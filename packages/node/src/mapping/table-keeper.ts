@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
@@ -120,9 +120,8 @@ export class TableKeeper {
         held.push(this.#read(join(dir, n), n, "tablesDir"));
       }
     }
-    mkdirSync(this.#o.fetchedDir, { recursive: true });
     // The same directory configured as both (tablesDir pointed at the node's own): its files were read above.
-    if (dir === undefined || resolve(dir) !== resolve(this.#o.fetchedDir)) {
+    if (existsSync(this.#o.fetchedDir) && (dir === undefined || resolve(dir) !== resolve(this.#o.fetchedDir))) {
       for (const n of readdirSync(this.#o.fetchedDir).filter((x) => x.endsWith(".jws")).sort()) held.push(this.#read(join(this.#o.fetchedDir, n), n, "fetched"));
     }
     const chosen = this.#choose(listed, new Map(), held);
