@@ -573,7 +573,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   // GetDirectory: the held directory, to any authenticated peer (it is self-verifying).
   federation.getDirectory = async (req) => {
     const held = directory.version;
-    if (held === undefined || directory.document === undefined) throw new TongbanError("CASE_NOT_FOUND", "this node holds no federation directory");
+    if (held === undefined || directory.document === undefined) throw new TongbanError("DIRECTORY_NOT_HELD", "this node holds no federation directory");
     const newerThan = req.ifNewerThan === "" ? -1 : Number(req.ifNewerThan);
     return { version: String(held), document: held > newerThan ? new TextEncoder().encode(directory.document) : new Uint8Array() };
   };

@@ -97,6 +97,14 @@ describe("a composed node refuses, with codes", () => {
     c.close();
   });
 
+  it("federation metadata a node does not hold: DIRECTORY_NOT_HELD, MAPPING_TABLE_NOT_FOUND (unsigned tables are not served)", async () => {
+    const c = client(qingpu().tls);
+    expect(await code(c.getDirectory({ ifNewerThan: "" }))).toBe("DIRECTORY_NOT_HELD");
+    expect(await code(c.getMappingTable({ publisher: "320509", kind: "implementation", version: "" }))).toBe("MAPPING_TABLE_NOT_FOUND");
+    expect((await c.getNodeInfo({})).directoryVersion).toBe("");
+    c.close();
+  });
+
   it("a TLS identity other than the signer: TRANSPORT_PEER_MISMATCH", async () => {
     const m = await submission(wannian, WANNIAN);
     const c = client(qingpu().tls); // 青浦's TLS carrying 万年's envelope

@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   // ── directory and configuration ─────────────────────────────────────────
   DIRECTORY_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a federation directory is malformed or its signature does not verify" },
   DIRECTORY_STALE: { grpc: "FAILED_PRECONDITION", summary: "the directory is expired beyond the grace period, or older than the one held" },
+  DIRECTORY_NOT_HELD: { grpc: "NOT_FOUND", summary: "the node holds no federation directory (GetDirectory)" },
   CONFIG_INVALID: { grpc: "INVALID_ARGUMENT", summary: "a configuration file is malformed (details name the field)" },
 
   // ── generic ─────────────────────────────────────────────────────────────
