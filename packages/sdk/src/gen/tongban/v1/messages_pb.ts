@@ -124,8 +124,9 @@ export type TechnicalReceipt = Message<"tongban.v1.TechnicalReceipt"> & {
   receivedMessageId: string;
 
   /**
-   * SHA-256 over the received Envelope's header bytes || body bytes ||
-   * signature value (docs/protocol.md, "receipt digest").
+   * The receipt digest of the received envelope: SHA-256 over
+   * u32be(len) || bytes of its header, body, signature protected header and
+   * signature value, in that order (docs/protocol.md §6).
    *
    * @generated from field: bytes received_digest = 2;
    */
