@@ -254,15 +254,15 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     resolveKey: (kid) => trust.resolveSigner(kid, clock()),
     fetch: async (peer, ref) => {
       if (grpc === undefined) return undefined;
-      const res = await grpc.client(peer).getMappingTable({ publisher: ref.publisher, kind: ref.kind, version: String(ref.version) });
+      const res = await grpc.client(peer).getMappingTable({ publisher: ref.publisher, kind: ref.kind, version: String(ref.version) }, { timeoutMs: 10_000 });
       return res.document.length === 0 ? undefined : new TextDecoder().decode(res.document);
     },
   });
   tables.load(directory.verified?.directory.mappingTables);
-  /** Fetches the tables the directory lists and does not have in force; one run at a time. */
-  let following: Promise<void> = Promise.resolve();
+  /** Fetches the tables the directory lists and does not have in force; one run at a time (a tick during a run joins it). */
+  let following: Promise<void> | undefined;
   const followTables = (): Promise<void> =>
-    (following = following.then(async () => {
+    (following ??= (async () => {
       const held = directory.verified?.directory;
       if (held === undefined) return;
       const others = held.nodes.filter((n) => n.nodeId !== config.nodeId);
@@ -281,7 +281,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         await emit({ type: "mapping.tables-refused", alert: true, detail: { directoryVersion: held.version, code: r.refused.code, message: r.refused.message } }).catch(() => undefined);
       }
       if (r.missing.length > 0) logger.warn({ missing: r.missing.map((t) => ({ ...t })) }, "mapping tables listed by the directory are not in force yet");
-    }).catch((err: unknown) => logger.error({ err }, "following the directory's mapping tables failed")));
+    })()
+      .catch((err: unknown) => logger.error({ err }, "following the directory's mapping tables failed"))
+      .finally(() => {
+        following = undefined;
+      }));
   if (tables.registry === undefined) logger.warn("no mapping tables (mapping.tablesDir, or listed by the directory): submissions cannot be resolved and partner messages are not checked against agreements");
 
   const grpc =
