@@ -39,26 +39,38 @@ export class MappingRegistry {
   readonly refs: readonly TableRef[];
   readonly #catalogByCode: ReadonlyMap<string, CatalogItem>;
   readonly #byImplementationCode: ReadonlyMap<string, RegionalItem>;
-  /** `${region}\u0000${basicCode}` → item. */
-  readonly #byRegionBasic: ReadonlyMap<string, ImplementationItem>;
+  /** region → basicCode → item (nested: a lookup builds no key string). */
+  readonly #byRegionBasic: ReadonlyMap<string, ReadonlyMap<string, ImplementationItem>>;
   readonly #names: NameIndex<RegionalItem>;
-  readonly #refsByKey: ReadonlyMap<string, TableRef>;
+  /** kind → publisher → ref. */
+  readonly #refsByKey: ReadonlyMap<string, ReadonlyMap<string, TableRef>>;
+  /** The references of the agreement tables (every resolution names them). */
+  readonly agreementRefs: readonly TableRef[];
 
   private constructor(catalog: NationalCatalog, lists: Map<string, ImplementationList>, agreements: AgreementTable[], refs: Map<string, TableRef>) {
     this.catalog = catalog;
     this.lists = lists;
     this.agreements = agreements.flatMap((t) => t.agreements);
-    this.#refsByKey = refs;
     this.refs = [...refs.values()];
+    const refsByKey = new Map<string, Map<string, TableRef>>();
+    for (const r of this.refs) {
+      const byPublisher = refsByKey.get(r.kind) ?? new Map<string, TableRef>();
+      byPublisher.set(r.publisher, r);
+      refsByKey.set(r.kind, byPublisher);
+    }
+    this.#refsByKey = refsByKey;
+    this.agreementRefs = this.refs.filter((r) => r.kind === "agreements");
     this.#catalogByCode = new Map(catalog.items.map((i) => [i.basicCode, i]));
     const byCode = new Map<string, RegionalItem>();
-    const byRegionBasic = new Map<string, ImplementationItem>();
+    const byRegionBasic = new Map<string, Map<string, ImplementationItem>>();
     const names = new NameIndex<RegionalItem>();
     for (const [region, list] of lists) {
+      const byBasic = new Map<string, ImplementationItem>();
+      byRegionBasic.set(region, byBasic);
       for (const item of list.items) {
         const ri = { region, item };
         byCode.set(item.implementationCode, ri);
-        byRegionBasic.set(`${region}\u0000${item.basicCode}`, item);
+        byBasic.set(item.basicCode, item);
         names.add(item.name, ri);
       }
     }
@@ -142,7 +154,7 @@ export class MappingRegistry {
 
   /** A region's implementation of a 基本编码. */
   itemIn(region: string, basicCode: string): ImplementationItem | undefined {
-    return this.#byRegionBasic.get(`${region}\u0000${basicCode}`);
+    return this.#byRegionBasic.get(region)?.get(basicCode);
   }
 
   /** Items whose names are nearest to `name`, optionally in one region only. */
@@ -154,6 +166,6 @@ export class MappingRegistry {
 
   /** The reference of the table a region's list, the catalog or an agreement table came from. */
   refOf(kind: MappingTable["kind"], publisher: string): TableRef | undefined {
-    return this.#refsByKey.get(`${kind}\u0000${publisher}`);
+    return this.#refsByKey.get(kind)?.get(publisher);
   }
 }

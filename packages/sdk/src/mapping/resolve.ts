@@ -83,7 +83,7 @@ export function resolveItem(registry: MappingRegistry, query: ResolveQuery): Res
     date: query.date ?? new Date().toISOString().slice(0, 10),
   };
   const tables = (extra: (TableRef | undefined)[]): TableRef[] => {
-    const refs = [registry.refOf("catalog", "national"), ...extra, ...registry.refs.filter((r) => r.kind === "agreements")];
+    const refs = [registry.refOf("catalog", "national"), ...extra, ...registry.agreementRefs];
     return refs.filter((r): r is TableRef => r !== undefined);
   };
   const gap = (code: GapCode, message: string, basicCode: string | undefined, candidates: Gap["candidates"] = [], unmappedMaterials: ResolvedMaterial[] = []): Gap => ({
