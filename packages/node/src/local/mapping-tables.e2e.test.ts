@@ -73,8 +73,12 @@ describe("mapping tables in step with the directory", () => {
       expect(promisedDays(id)).toBe(2);
       // Kept as the signed document it was, in the node's tables directory (beside its data directory).
       expect(readFileSync(join(dirname(fed.node(id).config.dataDir), "fetched-tables", "implementation-330421-v2.jws"), "utf8")).toBe(v2.trim());
-      const updated: unknown[] = [];
-      for await (const e of n.events.read()) if (e.type === "mapping.tables-updated") updated.push(e.detail);
+      // The event is written just after the swap: polled, not read once.
+      const updated = await until(`${id} event`, async () => {
+        const found: unknown[] = [];
+        for await (const e of n.events.read()) if (e.type === "mapping.tables-updated") found.push(e.detail);
+        return found.length > 0 ? found : undefined;
+      });
       expect(updated).toEqual([expect.objectContaining({ fetched: [want] })]);
     }
     // The platform API resolves with the new promise (青浦 receives for 嘉善).
