@@ -8,6 +8,7 @@ import { createFederationRoot, issueNodeCertificates } from "../pki/index.js";
 import { TrustStore } from "../trust/index.js";
 import { importImplementationCsv, exportImplementationCsv } from "./csv.js";
 import { diffTables } from "./diff.js";
+import type { FieldMapping } from "./model.js";
 import type { ImplementationList, MappingTable } from "./model.js";
 import { parseTable } from "./parse-table.js";
 import { MappingRegistry } from "./registry.js";
@@ -157,6 +158,27 @@ describe("field transforms round-trip (property tests)", () => {
   it("dates: impossible calendar dates are refused", () => {
     const m = { local: "d", canonical: "birth_date", transform: { kind: "date" as const, format: "YYYYMMDD" } };
     expect(() => toCanonical(m, "20250230")).toThrow(expect.objectContaining({ code: "TRANSFORM_FAILED" }));
+  });
+
+  it("a refused value is named by its field and rule, never repeated (form values are personal data)", () => {
+    const refusals: [FieldMapping, string][] = [
+      [{ local: "生日", canonical: "birth_date", transform: { kind: "date", format: "YYYY/MM/DD" } }, "1990-07-14"],
+      [{ local: "生日", canonical: "birth_date", transform: { kind: "date", format: "YYYYMMDD" } }, "19900230"],
+      [{ local: "性别", canonical: "sex", transform: { kind: "code", map: { 男性: "M", 女性: "F" } } }, "未知性别值"],
+      [{ local: "住址", canonical: "address", transform: { kind: "join", separator: " ", canonical: ["province", "city", "street"] } }, "浙江省嘉善县罗星街道"],
+    ];
+    for (const [m, value] of refusals) {
+      let caught: unknown;
+      try {
+        toCanonical(m, value);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toMatchObject({ code: "TRANSFORM_FAILED", details: { field: m.local } });
+      expect(JSON.stringify({ message: (caught as Error).message, details: (caught as { details: unknown }).details })).not.toContain(value);
+    }
+    const out = { local: "性别", canonical: "sex", transform: { kind: "code" as const, map: { 男性: "M" } } };
+    expect(() => fromCanonical(out, { sex: "X-secret" })).toThrow(expect.objectContaining({ code: "TRANSFORM_FAILED", message: expect.not.stringContaining("X-secret") }));
   });
 
   it("code lists: one-to-one maps invert exactly", () => {

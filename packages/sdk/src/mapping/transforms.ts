@@ -4,32 +4,36 @@ import type { FieldMapping, FieldTransform } from "./model.js";
 /** A form: field name → value. */
 export type Form = Readonly<Record<string, string>>;
 
+/**
+ * TRANSFORM_FAILED naming the field and the rule it breaks, never the value: form values are
+ * personal data (birth dates, addresses), and error messages end up in logs.
+ */
 function fail(reason: string, details: Record<string, unknown>): never {
   throw new TongbanError("TRANSFORM_FAILED", reason, { details });
 }
 
 const DATE_TOKENS = /YYYY|MM|DD/g;
 
-/** Parses a date written in `format` (tokens YYYY, MM, DD) into canonical YYYY-MM-DD. */
-export function dateToCanonical(value: string, format: string): string {
+/** Parses a date written in `format` (tokens YYYY, MM, DD) into canonical YYYY-MM-DD; `field` names it in errors. */
+export function dateToCanonical(value: string, format: string, field = "the date"): string {
   const groups: string[] = [];
   const pattern = format.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(DATE_TOKENS, (t) => {
     groups.push(t);
     return t === "YYYY" ? "(\\d{4})" : "(\\d{2})";
   });
   const m = new RegExp(`^${pattern}$`).exec(value);
-  if (!m) fail(`"${value}" does not have the date format ${format}`, { value, format });
+  if (!m) fail(`${field} does not have the date format ${format}`, { field, format });
   const part = (t: string) => m[groups.indexOf(t) + 1] ?? "";
   const iso = `${part("YYYY")}-${part("MM")}-${part("DD")}`;
   const d = new Date(`${iso}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) fail(`"${value}" is not a real calendar date`, { value, format });
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) fail(`${field} is not a real calendar date`, { field, format });
   return iso;
 }
 
-/** Writes a canonical YYYY-MM-DD date in `format`. */
-export function dateFromCanonical(iso: string, format: string): string {
+/** Writes a canonical YYYY-MM-DD date in `format`; `field` names it in errors. */
+export function dateFromCanonical(iso: string, format: string, field = "the date"): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) fail(`"${iso}" is not a canonical YYYY-MM-DD date`, { value: iso, format });
+  if (!m) fail(`${field} is not a canonical YYYY-MM-DD date`, { field, format });
   return format.replace(DATE_TOKENS, (t) => (t === "YYYY" ? m[1]! : t === "MM" ? m[2]! : m[3]!));
 }
 
@@ -42,10 +46,10 @@ export function toCanonical(mapping: FieldMapping, value: string): Record<string
   if (t === undefined) return { [mapping.canonical]: value };
   switch (t.kind) {
     case "date":
-      return { [mapping.canonical]: dateToCanonical(value, t.format) };
+      return { [mapping.canonical]: dateToCanonical(value, t.format, mapping.local) };
     case "code": {
       const v = t.map[value];
-      if (v === undefined) fail(`"${value}" is not in the code list of ${mapping.local}`, { field: mapping.local, value });
+      if (v === undefined) fail(`${mapping.local} is not one of its codes (${Object.keys(t.map).join(", ")})`, { field: mapping.local });
       return { [mapping.canonical]: v };
     }
     case "join": {
@@ -73,9 +77,9 @@ export function fromCanonical(mapping: FieldMapping, canonical: Form): string | 
   const value = canonical[mapping.canonical];
   if (value === undefined) return undefined;
   if (t === undefined) return value;
-  if (t.kind === "date") return dateFromCanonical(value, t.format);
+  if (t.kind === "date") return dateFromCanonical(value, t.format, mapping.local);
   const local = Object.entries(t.map).find(([, c]) => c === value)?.[0];
-  if (local === undefined) fail(`canonical value "${value}" has no local code in ${mapping.local}`, { field: mapping.local, value });
+  if (local === undefined) fail(`the canonical value of ${mapping.canonical} has no local code in ${mapping.local}`, { field: mapping.local });
   return local;
 }
 
