@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from "pino";
+import { pino, stdSerializers, type DestinationStream, type Logger } from "pino";
 import type { LogLevel } from "../config/types.js";
 
 /**
@@ -34,9 +34,18 @@ export function createNodeLogger(options: NodeLoggerOptions): Logger {
     level: options.level,
     base: { nodeId: options.nodeId },
     redact: { paths: [...PERSONAL_DATA_LOG_PATHS], censor: "[redacted]" },
+    // An error's class is its `type`; its own `name` property would only show as "[redacted]" (the personal-data
+    // path `*.name`), so it is left out.
+    serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return options.destination === undefined ? pino(config) : pino(config, options.destination);
+}
+
+function serializeError(err: unknown): unknown {
+  const out = stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (out !== null && typeof out === "object") delete out["name"];
+  return out;
 }
 
 export type { Logger };
