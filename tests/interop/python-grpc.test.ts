@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalFederation, type LocalFederation } from "@tongban/node";
-import { createEnvelope, readTableFile, signTable, tableDigest, verifyEnvelope, TrustStore, type ImplementationList } from "@tongban/sdk";
+import { createEnvelope, readTableFile, tableDigest, verifyEnvelope, TrustStore, type ImplementationList } from "@tongban/sdk";
 import { CaseState } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PYTHON, QINGPU, WUJIANG } from "./fixture.js";
@@ -28,9 +28,8 @@ beforeAll(async () => {
   cpSync(EXAMPLES, tables, { recursive: true });
   fed = await startLocalFederation({ dir, nodes: [{ nodeId: QINGPU, tablesDir: EXAMPLES }, { nodeId: WUJIANG, tablesDir: tables }] });
   // 吴江 signs its list with its node key and restarts on it, so it has a signed table to serve.
-  const w = fed.node(WUJIANG).certificates;
   list = readTableFile(join(tables, "320509.json")) as ImplementationList;
-  writeFileSync(join(tables, "320509.jws"), signTable(list, { kid: w.signing.kid, privateKey: createPrivateKey(w.signing.privateKeyPem), algorithm: "ES256" }));
+  writeFileSync(join(tables, "320509.jws"), fed.signTableAs(WUJIANG, list));
   await fed.stopNode(WUJIANG);
   await fed.startNode(WUJIANG);
   writeFileSync(join(dir, "root.pem"), fed.root.certificatePem);

@@ -2,9 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createPrivateKey } from "node:crypto";
 import { startLocalFederation, type LocalFederation } from "@tongban/node";
-import { readTableFile, signTable, tableDigest, type ImplementationList } from "@tongban/sdk";
+import { readTableFile, tableDigest, type ImplementationList } from "@tongban/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
 
@@ -29,9 +28,8 @@ beforeAll(async () => {
   cpSync(examples, tables, { recursive: true });
   fed = await startLocalFederation({ dir, nodes: [{ nodeId: QINGPU, tablesDir: examples }, { nodeId: JIASHAN, tablesDir: tables }] });
   // 嘉善 signs version 2 of its list with its node signing key and restarts on it.
-  const j = fed.node(JIASHAN).certificates;
   v2 = { ...(readTableFile(join(tables, "330421.csv")) as ImplementationList), version: 2 };
-  writeFileSync(join(tables, "330421.jws"), signTable(v2, { kid: j.signing.kid, privateKey: createPrivateKey(j.signing.privateKeyPem), algorithm: "ES256" }));
+  writeFileSync(join(tables, "330421.jws"), fed.signTableAs(JIASHAN, v2));
   await fed.stopNode(JIASHAN);
   await fed.startNode(JIASHAN);
 }, 60_000);

@@ -1,8 +1,9 @@
+import { createPrivateKey } from "node:crypto";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { writeFile } from "node:fs/promises";
-import { buildDirectory, createCrl, createFederationRoot, createPlatformClient, signDirectory, type DirectoryInput, type FederationRoot, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
+import { buildDirectory, createCrl, createFederationRoot, createPlatformClient, signDirectory, signTable, type DirectoryInput, type FederationRoot, type MappingTable, type NodeCertificates, type PlatformClient } from "@tongban/sdk";
 import { composeNode, type ComposeOptions, type ComposedNode } from "../compose.js";
 import { NODE_DIR_LAYOUT } from "../config/default-node-config.js";
 import type { LogLevel, NodeConfig } from "../config/types.js";
@@ -85,6 +86,8 @@ export interface LocalFederation {
    * returns the signed text.
    */
   publishDirectory(edit?: (input: DirectoryInput) => DirectoryInput, expiresInMs?: number): Promise<string>;
+  /** A mapping table signed with a node's signing key, as the node's operator publishes it (docs/mapping.md §5). */
+  signTableAs(idOrLabel: string, table: MappingTable): string;
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released; loopback only). */
@@ -234,6 +237,11 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
     stopNode,
     startNode,
     publishDirectory,
+    signTableAs(key, table) {
+      const c = find(key).certificates.signing;
+      const privateKey = createPrivateKey(c.privateKeyPem);
+      return signTable(table, { kid: c.kid, privateKey, algorithm: privateKey.asymmetricKeyType === "ed25519" ? "EdDSA" : "ES256" });
+    },
     consoleUrl: consolePort === undefined ? undefined : `http://127.0.0.1:${consolePort}`,
     async stop() {
       for (const n of nodes.values()) await stopNode(n.nodeId);

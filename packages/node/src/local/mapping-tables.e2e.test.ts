@@ -4,12 +4,11 @@
  * digest, keep it across a restart, and resolve with it. A listed digest no peer can match leaves the tables in
  * force as they were, with the table reported missing.
  */
-import { createPrivateKey } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TongbanError, createFederationClient, readTableFile, signTable, tableDigest, type DirectoryMappingTable, type ImplementationList } from "@tongban/sdk";
+import { TongbanError, createFederationClient, readTableFile, tableDigest, type DirectoryMappingTable, type ImplementationList } from "@tongban/sdk";
 import { HandlingMode } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consolePage, until } from "./e2e-helpers.js";
@@ -48,8 +47,7 @@ beforeAll(async () => {
   // 嘉善 publishes version 2 of its list (one promise shortened), signed with its node signing key, and restarts on it.
   const v1 = readTableFile(join(jiashan, "330421.csv")) as ImplementationList;
   const next: ImplementationList = { ...v1, version: 2, issued: "2026-12-01", items: v1.items.map((i) => (i.basicCode === ITEM ? { ...i, promisedWorkingDays: 2 } : i)) };
-  const j = fed.node(JIASHAN).certificates;
-  v2 = signTable(next, { kid: j.signing.kid, privateKey: createPrivateKey(j.signing.privateKeyPem), algorithm: "ES256" });
+  v2 = fed.signTableAs(JIASHAN, next);
   writeFileSync(join(jiashan, "330421.jws"), v2);
   await fed.stopNode(JIASHAN);
   await fed.startNode(JIASHAN);
@@ -117,7 +115,7 @@ describe("mapping tables in step with the directory", () => {
     const j = fed.node(JIASHAN);
     const v2table = inForce330421(JIASHAN).table as ImplementationList;
     const v3table: ImplementationList = { ...v2table, version: 3, issued: "2026-12-07", items: v2table.items.map((i) => (i.basicCode === ITEM ? { ...i, promisedWorkingDays: 1 } : i)) };
-    const v3 = signTable(v3table, { kid: j.certificates.signing.kid, privateKey: createPrivateKey(j.certificates.signing.privateKeyPem), algorithm: "ES256" });
+    const v3 = fed.signTableAs(JIASHAN, v3table);
     writeFileSync(join(dirname(j.config.mapping.tablesDir!), "tables-jiashan", "330421.jws"), v3);
     await j.node!.reloadCredentials(); // what SIGHUP does
     // Held and served, but not in force: the directory still lists another digest for 330421.
