@@ -56,6 +56,8 @@ export interface TableKeeperOptions {
 
 const keyOf = (t: { readonly kind: string; readonly publisher: string }) => `${t.kind}\u0000${t.publisher}`;
 const refText = (t: DirectoryMappingTable) => `${t.kind} table of ${t.publisher} v${t.version}`;
+/** A set of tables as one comparable string: their digests, sorted. */
+const setOf = (tables: readonly HeldTable[]) => tables.map((t) => t.digest).sort().join();
 
 /**
  * The mapping tables a node uses (docs/mapping.md "In the node"). It reads the
@@ -126,7 +128,7 @@ export class TableKeeper {
     }
     const chosen = this.#choose(listed, new Map(), held);
     const registry = chosen.inForce.length === 0 ? undefined : MappingRegistry.load(chosen.inForce);
-    const changed = chosen.inForce.map((t) => t.digest).sort().join() !== this.#inForce.map((t) => t.digest).sort().join();
+    const changed = setOf(chosen.inForce) !== setOf(this.#inForce);
     this.#held = held;
     this.#registry = registry;
     this.#inForce = chosen.inForce;
@@ -181,9 +183,7 @@ export class TableKeeper {
       if (reason !== "") failures.set(keyOf(want), reason);
     }
     const chosen = this.#choose(listed, failures);
-    const before = this.#inForce.map((t) => t.digest).sort().join();
-    const after = chosen.inForce.map((t) => t.digest).sort().join();
-    if (before === after) {
+    if (setOf(chosen.inForce) === setOf(this.#inForce)) {
       this.#missing = chosen.missing;
       return { fetched, missing: chosen.missing, changed: false };
     }
