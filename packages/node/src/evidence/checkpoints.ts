@@ -65,6 +65,8 @@ export class Checkpoints {
   #witness: Witness | undefined;
   readonly #unsettled = new Map<string, NodeEvent[]>();
   readonly #lanes = new Map<string, Promise<unknown>>();
+  /** The checkpoint being signed, if any: the next waits for it. */
+  #checkpointing: Promise<unknown> = Promise.resolve();
 
   constructor(deps: CheckpointsDeps) {
     this.#d = deps;
@@ -97,7 +99,15 @@ export class Checkpoints {
    * an idle federation checkpointing every minute forever; `force` signs
    * anyway (on stop, before an export). Returns it (or the latest).
    */
-  async checkpoint(options: { readonly force?: boolean } = {}): Promise<{ size: number; jws: string } | undefined> {
+  checkpoint(options: { readonly force?: boolean } = {}): Promise<{ size: number; jws: string } | undefined> {
+    // One at a time: two calls at once (the timer and a forced one, before an export or at stop) would sign two
+    // different checkpoints of one size — the second overwriting the first after a witness was asked to cosign it.
+    const run = this.#checkpointing.then(() => this.#checkpoint(options));
+    this.#checkpointing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #checkpoint(options: { readonly force?: boolean }): Promise<{ size: number; jws: string } | undefined> {
     const signer = this.#d.evidenceSigner();
     const latest = await this.latest();
     // Over what is durable: a batch in flight may still fail.

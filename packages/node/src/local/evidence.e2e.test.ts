@@ -115,6 +115,17 @@ describe("the evidence log in the node", () => {
     expect((await c.latest())!.size).toBe(before);
   });
 
+  it("two checkpoints asked for at once (the timer and a forced one) are one checkpoint, signed once", async () => {
+    const c = fed.node(QINGPU).composed!.evidence.checkpoints;
+    const log = fed.node(QINGPU).composed!.evidence.log;
+    // The log grows past the latest checkpoint (witnessing traffic is enough).
+    await until("青浦's log grew", async () => ((await c.latest())!.size < log.committed.size ? true : undefined));
+    const [a, b] = await Promise.all([c.checkpoint({ force: true }), c.checkpoint({ force: true })]);
+    expect(b).toEqual(a);
+    const stored = await fed.node(QINGPU).node!.components.store.get(storeKeys.evidenceCheckpoint.key(a!.size));
+    expect(new TextDecoder().decode(stored)).toBe(a!.jws);
+  });
+
   it("a request whose proof starts where the witness does not stand gets no false alarm: the witness answers with what it holds", async () => {
     const q = fed.node(QINGPU);
     const w = fed.node(WUJIANG);
