@@ -12,6 +12,7 @@ import {
   TongbanError,
   DeadlineClock,
   certificateDer,
+  decodeEnvelope,
   decodeHeader,
   isSm2KeyObject,
   keyIdOf,
@@ -39,6 +40,8 @@ import { KeyedSerializer } from "./inbox/keyed-serializer.js";
 import { receiptSignerFor, verifierFor, type NodeIdentity } from "./inbox/sdk-adapters.js";
 import type { NodeComponents, NodeService, OpenedNodeParts } from "./node.js";
 import { grpcSender } from "./outbox/grpc-sender.js";
+import { PullQueue } from "./outbox/pull-queue.js";
+import { Puller } from "./inbox/puller.js";
 import { Outbox, type Sender } from "./outbox/outbox.js";
 import { RetrySchedule } from "./outbox/retry-schedule.js";
 import { federationService } from "./server/federation-service.js";
@@ -59,6 +62,8 @@ export interface ComposeOptions {
   readonly checkpointIntervalMs?: number;
   /** Replaces the gRPC sender (tests). */
   readonly sender?: Sender;
+  /** Pull mode: how long an envelope parked for a connected pull partner waits to be pulled and answered, in ms (default 30 000). */
+  readonly pullAnswerWithinMs?: number;
   /**
    * Replaces the seal verification of received results (default: the
    * GB/T 38540 / JOSE step report against `trust.sealCa`, docs/seals.md),
@@ -76,6 +81,10 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   readonly events: EventLog;
   /** PutMaterial streams sent, per destination (a material goes to a site once). */
   readonly materialTransfers: ReadonlyMap<string, number>;
+  /** Envelopes parked for pull partners (docs/protocol.md "Pull mode"). */
+  readonly pulls: PullQueue;
+  /** On a pull node (`federation.delivery: pull`): the loops pulling from each push partner. */
+  readonly puller: Puller | undefined;
   readonly materials: MaterialStore;
   /** The registry of the mapping tables in force (changes when the directory lists new versions). */
   readonly registry: MappingRegistry | undefined;
@@ -199,7 +208,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     trust,
     graceMs: config.trust.directoryGraceMs,
     lastGoodFile: join(dirname(config.dataDir), "directory", "last-good.jws"),
-    configPeers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, encryptionKey: encryptionKeys.get(p.nodeId), source: "config" as const })),
+    configPeers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, delivery: p.delivery ?? "push", encryptionKey: encryptionKeys.get(p.nodeId), source: "config" as const })),
     now: clock,
     onChange: (c) => {
       const alert = c.status === "expired-within-grace" || c.status === "stale";
@@ -231,7 +240,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     // Only a node that follows a directory (configured, or held from an earlier run) takes one from peers.
     const held = directory.version;
     if (grpc === undefined || (held === undefined && config.trust.directory === undefined)) return;
-    const peers = directory.peers.map((p) => p.nodeId).sort(() => Math.random() - 0.5).slice(0, 3);
+    // Pull peers take no connections: they get the directory from the nodes they pull from.
+    const peers = directory.peers.filter((p) => p.address !== undefined).map((p) => p.nodeId).sort(() => Math.random() - 0.5).slice(0, 3);
     for (const peer of peers) {
       try {
         const res = await grpc.client(peer).getDirectory({ ifNewerThan: held === undefined ? "" : String(held) }, { timeoutMs: 5_000 });
@@ -265,7 +275,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     (following ??= (async () => {
       const held = directory.verified?.directory;
       if (held === undefined) return;
-      const others = held.nodes.filter((n) => n.nodeId !== config.nodeId);
+      const others = held.nodes.filter((n) => n.nodeId !== config.nodeId && n.delivery !== "pull");
       // The node serving the publisher's region first (it published the table), then every other node.
       const peersFor = (publisher: string) => [...others.filter((n) => n.regions.includes(publisher)), ...others.filter((n) => !n.regions.includes(publisher))].map((n) => n.nodeId);
       const r = await tables.follow(held.mappingTables, peersFor);
@@ -322,7 +332,28 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
           },
         })
       : undefined;
-  const send: Sender = options.sender ?? grpc!;
+  // Pull mode (docs/protocol.md "Pull mode"): envelopes for a partner that takes no connections wait here until it
+  // pulls them; the materials they name are offered to it for FetchMaterial instead of pushed with PutMaterial.
+  const pulls = new PullQueue({
+    answerWithinMs: options.pullAnswerWithinMs ?? 30_000,
+    materialsFor: async (_destination, envelope) => {
+      const header = decodeHeader(decodeEnvelope(envelope).header);
+      const out: Uint8Array[] = [];
+      for (const hex of await materialsBefore(store, header.messageId)) if (await materials.has(hex)) out.push(Buffer.from(hex, "hex"));
+      return out;
+    },
+    onConnect: (destination) => {
+      void outbox
+        .resume(destination)
+        .then((was) => {
+          logger.info({ destination }, "pull partner connected: what waits for it is queued for pulling");
+          if (was) metrics.partnerUnreachable.set({ destination }, 0);
+        })
+        .catch((err: unknown) => logger.error({ err, destination }, "resuming a pull partner's messages failed"));
+    },
+  });
+  const pushOrPark = options.sender ?? grpc!;
+  const send: Sender = (destination, envelope) => (directory.peer(destination)?.delivery === "pull" ? pulls.send(destination, envelope) : pushOrPark(destination, envelope));
 
   let desk: CaseDesk | undefined;
   const outbox = new Outbox({
@@ -545,7 +576,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
   ];
 
-  const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, now: clock, directoryVersion: () => directory.version, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
+  const federation = federationService({ nodeId: config.nodeId, intake, trust, materials, store, pulls, now: clock, directoryVersion: () => directory.version, suites: [config.signing.algorithm === "SM2SM3" ? "gm-v1" : "jose-v1"] });
   const deliver = federation.deliver!;
   const limiter = new PartnerLimiter({ rate: config.limits.perPartnerRate, burst: config.limits.perPartnerBurst, inFlight: config.limits.perPartnerInFlight });
   // Every delivery is counted by result and code, and timed (tongban_intake_total, tongban_intake_seconds).
@@ -597,6 +628,45 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     return { version: String(hit.version), document: new TextEncoder().encode(hit.document) };
   };
 
+  // A pull node (federation.delivery: pull) takes no connections: it pulls from every push partner instead, and each
+  // pulled envelope goes through the same intake as a Deliver call, counted in the same metrics.
+  const puller =
+    config.federation.delivery === "pull" && grpc !== undefined
+      ? new Puller({
+          peers: () => directory.peers.filter((p) => p.delivery !== "pull" && p.address !== undefined).map((p) => p.nodeId),
+          client: (id) => grpc.client(id),
+          materials,
+          waitMs: config.federation.pullWaitMs,
+          take: async (peer, envelope) => {
+            const end = metrics.intakeSeconds.startTimer();
+            try {
+              directory.admit(peer);
+              const r = await intake.deliver(envelope, { nodeId: peer });
+              void directory.contacted(peer).catch(() => undefined);
+              metrics.intakeTotal.inc({ result: "accepted", code: "" });
+              return r.receipt;
+            } catch (err) {
+              const code = err instanceof TongbanError ? err.code : "INTERNAL";
+              metrics.intakeTotal.inc({ result: "refused", code });
+              logger.warn({ code, message: err instanceof Error ? err.message : String(err), peer }, "pulled delivery refused");
+              throw err;
+            } finally {
+              end();
+            }
+          },
+          onEvent: (e) => {
+            if (e.type === "pull.connected" || e.type === "pull.disconnected") {
+              metrics.pullConnected.set({ partner: e.peer }, e.type === "pull.connected" ? 1 : 0);
+              if (e.type === "pull.connected") logger.info({ partner: e.peer }, "pulling from partner");
+              else logger.warn({ partner: e.peer, error: e.error }, "cannot pull from partner: retrying with backoff");
+            } else metrics.pulledTotal.inc({ partner: e.peer, result: e.type === "pull.taken" ? "taken" : "refused" });
+          },
+        })
+      : undefined;
+  // Stopped before the outbox (services stop in reverse): parked attempts end at once rather than at their wait.
+  services.push({ name: "pull-queue", stop: () => pulls.close() });
+  if (puller !== undefined) services.push({ name: "puller", start: () => puller.start(), stop: () => puller.stop() });
+
   const composed: ComposedNode = {
     federation,
     platform: platformService({ nodeId: config.nodeId, desk, joint, outbox, materials, events, registry: () => tables.registry, calendar, now: clock }),
@@ -608,6 +678,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     events,
     materials,
     materialTransfers: transfers,
+    pulls,
+    puller,
     directory,
     evidence: { log: evidenceLog, checkpoints },
     get registry() {

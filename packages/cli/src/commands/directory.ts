@@ -190,7 +190,7 @@ async function verify(file: string, opts: VerifyOptions, out: Output, ctx: Comma
     return;
   }
   out.line(`valid: directory v${dir.version} of ${dir.federation.id} (${dir.federation.name}), ${v.status}, expires ${dir.expiresAt}, signed by ${v.signer.root ? "the federation root" : `directory signer ${v.signer.kid.slice(0, 12)}…`}`);
-  out.table(["node", "name", "regions", "endpoint", "suite", "tls", "signing"], dir.nodes.map((n) => [n.nodeId, n.name, n.regions.join(" "), n.endpoints.federation, n.suite, n.certificates.tls.length, n.certificates.signing.length]));
+  out.table(["node", "name", "regions", "endpoint", "suite", "tls", "signing"], dir.nodes.map((n) => [n.nodeId, n.name, n.regions.join(" "), n.delivery === "pull" ? `pull${n.endpoints.federation === undefined ? "" : ` (${n.endpoints.federation})`}` : n.endpoints.federation, n.suite, n.certificates.tls.length, n.certificates.signing.length]));
   const warnings = directoryWarnings(dir, new Date(), { withinDays: opts.warnDays });
   for (const a of v.alerts) out.line(`ALERT ${a.kind}: ${a.message}`);
   for (const w of warnings) out.line(`warn  ${w.kind}: ${w.message}`);

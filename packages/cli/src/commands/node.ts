@@ -182,7 +182,7 @@ async function check(file: string, out: Output, ctx: CommandContext): Promise<vo
     const verified = await verifyNodeConfig(config);
     rows.push(["TLS certificate", "ok", `kid ${verified.tls.kid.slice(0, 12)}…, until ${verified.tls.notAfter.toISOString().slice(0, 10)}`]);
     rows.push(["signing certificate", "ok", `kid ${verified.signing.kid.slice(0, 12)}…, until ${verified.signing.notAfter.toISOString().slice(0, 10)}`]);
-    for (const p of config.peers) rows.push([`peer ${p.nodeId}`, "ok", `${p.address}, ${p.certificates.length} certificate(s)`]);
+    for (const p of config.peers) rows.push([`peer ${p.nodeId}`, "ok", `${p.delivery === "pull" ? "pulls from this node" : p.address}, ${p.certificates.length} certificate(s)`]);
     rows.push(...(await tableRows(config, verified.trust)));
     const soon = Date.now() + 30 * 86_400_000;
     for (const [what, f] of [["TLS certificate", config.federation.tlsCert], ["signing certificate", config.signing.cert]] as const) {

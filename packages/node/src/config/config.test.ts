@@ -36,7 +36,7 @@ describe("parseNodeConfig", () => {
     const c = parseNodeConfig(minimal(), { file: "node.yaml", baseDir: "/srv/node" });
     expect(c.nodeId).toBe("cn.310118.qingpu");
     expect(c.dataDir).toBe("/srv/node/data");
-    expect(c.federation).toEqual({ listen: { host: "127.0.0.1", port: 7443 }, tlsCert: "/srv/node/pki/tls.crt", tlsKey: "/srv/node/pki/tls.key", retiredKeys: [] });
+    expect(c.federation).toEqual({ listen: { host: "127.0.0.1", port: 7443 }, tlsCert: "/srv/node/pki/tls.crt", tlsKey: "/srv/node/pki/tls.key", retiredKeys: [], delivery: "push", pullWaitMs: 20_000 });
     expect(c.signing.retiredKeys).toEqual([]);
     expect(c.platform.listen).toEqual({ host: "127.0.0.1", port: 7444 });
     expect(c.signing.algorithm).toBe("ES256");
@@ -126,6 +126,25 @@ describe("parseNodeConfig", () => {
     expect(d.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["console.listen", "console.users[0].sha256", "console.users[0].role"]));
   });
 
+  it("reads pull mode: the node's own delivery, peers that pull without an address; two pull nodes cannot pair", () => {
+    const base = minimal();
+    expect(parseNodeConfig(base, { file: "node.yaml", baseDir: "/srv/node" }).federation).toMatchObject({ delivery: "push", pullWaitMs: 20_000 });
+    const pulling = parseNodeConfig(
+      { ...base, federation: { ...(base["federation"] as object), delivery: "pull", pullWaitMs: 5_000 }, peers: [{ nodeId: "cn.320509.wujiang", address: "wujiang.example:7443", certificates: [] }] },
+      { file: "node.yaml", baseDir: "/srv/node" },
+    );
+    expect(pulling.federation).toMatchObject({ delivery: "pull", pullWaitMs: 5_000 });
+    const withPullPeer = parseNodeConfig({ ...base, peers: [{ nodeId: "cn.320509.wujiang", delivery: "pull", certificates: [] }] }, { file: "node.yaml", baseDir: "/srv/node" });
+    expect(withPullPeer.peers).toEqual([{ nodeId: "cn.320509.wujiang", delivery: "pull", certificates: [] }]);
+    const d = invalid({
+      ...base,
+      federation: { ...(base["federation"] as object), delivery: "pull", pullWaitMs: 10 },
+      peers: [{ nodeId: "cn.320509.wujiang", delivery: "pull", certificates: [] }, { nodeId: "cn.330421.jiashan", certificates: [] }, { nodeId: "cn.330402.nanhu", delivery: "sometimes", address: "x:1", certificates: [] }],
+    });
+    expect(d.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["federation.pullWaitMs", "peers[0].delivery", "peers[1].address", "peers[2].delivery"]));
+    expect(d.issues.find((i) => i.path === "peers[0].delivery")?.reason).toMatch(/two pull nodes/);
+  });
+
   it("refuses a document that is not a mapping", () => {
     expect(invalid(["a"]).reason).toMatch(/must be a mapping/);
   });
@@ -170,7 +189,8 @@ describe("defaultNodeConfig and renderNodeConfig", () => {
     const base = defaultNodeConfig("cn.330802.kecheng", "/srv/kecheng");
     const config = {
       ...base,
-      federation: { ...base.federation, retiredKeys: ["/srv/kecheng/pki/tls.2026.key"] },
+      federation: { ...base.federation, retiredKeys: ["/srv/kecheng/pki/tls.2026.key"], delivery: "pull" as const, pullWaitMs: 15_000 },
+      peers: [{ nodeId: "cn.320509.wujiang", address: "wujiang.example:7443", certificates: [] }, { nodeId: "cn.330421.jiashan", delivery: "push" as const, address: "jiashan.example:7443", certificates: [] }],
       platform: { ...base.platform, auth: { kind: "tokens" as const, tokens: [{ name: "init", sha256: "b".repeat(64) }] } },
       retry: { policy: { ...base.retry.policy, maxAttempts: 5 }, perDestination: {} },
     };

@@ -36,7 +36,7 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     file: join(dir, L.config),
     nodeId,
     dataDir: join(dir, L.dataDir),
-    federation: { listen: listen(D.federationListen), tlsCert: join(dir, L.tlsCert), tlsKey: join(dir, L.tlsKey), retiredKeys: [] },
+    federation: { listen: listen(D.federationListen), tlsCert: join(dir, L.tlsCert), tlsKey: join(dir, L.tlsKey), retiredKeys: [], delivery: "push", pullWaitMs: D.pullWaitMs },
     signing: { cert: join(dir, L.signingCert), key: join(dir, L.signingKey), algorithm: D.signingAlgorithm, retiredKeys: [] },
     trust: { anchor: join(dir, L.anchor), crlGraceMs: D.crlGraceMs, directoryGraceMs: D.directoryGraceMs, directoryRefreshMs: D.directoryRefreshMs },
     peers: [],

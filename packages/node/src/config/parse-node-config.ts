@@ -8,6 +8,7 @@ import type { ConsoleUserConfig, ListenAddress, LogLevel, NodeConfig, PeerConfig
 /** Defaults filled in when the file leaves a field out. */
 export const NODE_CONFIG_DEFAULTS = Object.freeze({
   federationListen: "127.0.0.1:7443",
+  pullWaitMs: 20_000,
   platformListen: "127.0.0.1:7444",
   signingAlgorithm: "ES256" as SignatureAlgorithm,
   logLevel: "info" as LogLevel,
@@ -74,7 +75,9 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const dataDir = r.path(root, "dataDir", "", true);
 
   const fed = r.object(root["federation"], "federation", true) ?? {};
-  r.known(fed, "federation", ["listen", "tlsCert", "tlsKey", "retiredKeys"]);
+  r.known(fed, "federation", ["listen", "tlsCert", "tlsKey", "retiredKeys", "delivery", "pullWaitMs"]);
+  const delivery = r.oneOf(fed, "delivery", "federation", ["push", "pull"] as const, "push");
+  const pullWaitMs = r.integer(fed, "pullWaitMs", "federation", D.pullWaitMs, 1_000, 60_000);
   const federationListen = r.listen(fed, "listen", "federation", D.federationListen);
   const tlsCert = r.path(fed, "tlsCert", "federation", true);
   const tlsKey = r.path(fed, "tlsKey", "federation", true);
@@ -100,6 +103,10 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
   const directoryRefreshMs = r.integer(tr, "directoryRefreshMs", "trust", D.directoryRefreshMs, 1_000);
 
   const peers = peersField(r, root, nodeId);
+  if (delivery === "pull")
+    peers.forEach((p, i) => {
+      if (p.delivery === "pull") r.issue(join(join("peers", i), "delivery"), "two pull nodes cannot exchange: neither takes connections (one of them must be reachable)");
+    });
 
   const plat = r.object(root["platform"], "platform", true) ?? {};
   r.known(plat, "platform", ["listen", "auth"]);
@@ -181,7 +188,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     file: options.file,
     nodeId: must(nodeId),
     dataDir: must(dataDir),
-    federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey), retiredKeys: retiredTlsKeys },
+    federation: { listen: must(federationListen), tlsCert: must(tlsCert), tlsKey: must(tlsKey), retiredKeys: retiredTlsKeys, delivery, pullWaitMs },
     signing: { cert: must(signingCert), key: must(signingKey), algorithm, retiredKeys: retiredSigningKeys },
     trust: { anchor: must(anchor), ...(crl === undefined ? {} : { crl }), ...(directory === undefined ? {} : { directory }), ...(sealCa === undefined ? {} : { sealCa }), crlGraceMs, directoryGraceMs, directoryRefreshMs },
     peers,
@@ -224,9 +231,11 @@ function peersField(r: ConfigReader, root: Record<string, unknown>, self: string
     const path = join("peers", i);
     const p = r.object(item, path, true);
     if (p === undefined) return;
-    r.known(p, path, ["nodeId", "address", "suite", "certificates"]);
+    r.known(p, path, ["nodeId", "address", "delivery", "suite", "certificates"]);
     const nodeId = nodeIdField(r, p, "nodeId", path);
-    const address = r.string(p, "address", path, true);
+    const delivery = p["delivery"] === undefined ? undefined : r.oneOf(p, "delivery", path, ["push", "pull"] as const, "push");
+    // A pull peer is never dialled: it calls this node for what waits for it.
+    const address = r.string(p, "address", path, delivery !== "pull");
     if (address !== undefined) {
       // Peers are dialled, so port 0 makes no sense here.
       const parsed = r.listen(p, "address", path, undefined);
@@ -244,8 +253,8 @@ function peersField(r: ConfigReader, root: Record<string, unknown>, self: string
       else if (seen.has(nodeId)) r.issue(join(path, "nodeId"), `${nodeId} is listed twice`);
       seen.add(nodeId);
     }
-    if (nodeId !== undefined && address !== undefined)
-      peers.push({ nodeId, address, ...(suite === undefined ? {} : { suite }), certificates });
+    if (nodeId !== undefined && (address !== undefined || delivery === "pull"))
+      peers.push({ nodeId, ...(address === undefined ? {} : { address }), ...(delivery === undefined ? {} : { delivery }), ...(suite === undefined ? {} : { suite }), certificates });
   });
   return peers;
 }

@@ -2,6 +2,7 @@ import { isAbsolute, relative, sep } from "node:path";
 import { stringify } from "yaml";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../outbox/retry-schedule.js";
 import { formatListenAddress } from "./listen-address.js";
+import { NODE_CONFIG_DEFAULTS } from "./parse-node-config.js";
 import type { NodeConfig } from "./types.js";
 
 /**
@@ -29,6 +30,8 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
       tlsCert: rel(config.federation.tlsCert),
       tlsKey: rel(config.federation.tlsKey),
       ...(config.federation.retiredKeys.length === 0 ? {} : { retiredKeys: config.federation.retiredKeys.map(rel) }),
+      ...(config.federation.delivery === "push" ? {} : { delivery: config.federation.delivery }),
+      ...(config.federation.pullWaitMs === NODE_CONFIG_DEFAULTS.pullWaitMs ? {} : { pullWaitMs: config.federation.pullWaitMs }),
     },
     signing: {
       cert: rel(config.signing.cert),
@@ -45,7 +48,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
       directoryGraceMs: config.trust.directoryGraceMs,
       directoryRefreshMs: config.trust.directoryRefreshMs,
     },
-    peers: config.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, ...(p.suite === undefined ? {} : { suite: p.suite }), certificates: p.certificates.map(rel) })),
+    peers: config.peers.map((p) => ({ nodeId: p.nodeId, ...(p.address === undefined ? {} : { address: p.address }), ...(p.delivery === undefined ? {} : { delivery: p.delivery }), ...(p.suite === undefined ? {} : { suite: p.suite }), certificates: p.certificates.map(rel) })),
     platform: { listen: formatListenAddress(config.platform.listen), auth },
     ...(config.mapping.tablesDir === undefined ? {} : { mapping: { tablesDir: rel(config.mapping.tablesDir) } }),
     ...(config.calendar === undefined ? {} : { calendar: rel(config.calendar) }),

@@ -1,4 +1,4 @@
-import type { SignatureAlgorithm, Suite } from "@tongban/sdk";
+import type { DeliveryMode, SignatureAlgorithm, Suite } from "@tongban/sdk";
 import type { RetryPolicy } from "../outbox/retry-schedule.js";
 
 /** A `host:port` the node binds, parsed. Port 0 picks a free port. */
@@ -35,8 +35,10 @@ export interface ConsoleUserConfig {
 /** A partner node known statically (until the signed directory drives the list). */
 export interface PeerConfig {
   readonly nodeId: string;
-  /** `host:port` of its FederationService. */
-  readonly address: string;
+  /** `host:port` of its FederationService; none for a pull peer, which is never dialled. */
+  readonly address?: string;
+  /** `pull`: the peer takes no inbound connections and pulls what this node queues for it (docs/protocol.md "Pull mode"). */
+  readonly delivery?: DeliveryMode;
   readonly suite?: Suite;
   /** Its certificates (TLS and signing, PEM files) to register in the trust store. */
   readonly certificates: readonly string[];
@@ -55,6 +57,13 @@ export interface NodeConfig {
   readonly dataDir: string;
   readonly federation: {
     readonly listen: ListenAddress;
+    /**
+     * How partners' envelopes reach this node: `push` (they call its Deliver) or `pull` (it accepts no inbound
+     * connections and pulls from each push partner with PullEvents; docs/protocol.md "Pull mode").
+     */
+    readonly delivery: DeliveryMode;
+    /** Pull mode: how long one PullEvents stream stays open waiting for envelopes, in ms. */
+    readonly pullWaitMs: number;
     readonly tlsCert: string;
     readonly tlsKey: string;
     /**

@@ -216,7 +216,7 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
       return [
         "partners",
         `<h1>${esc(t("partners", lang))}</h1><p>${esc(t("directory", lang))}: ${esc(d.status)}${d.version === undefined ? "" : ` v${d.version}`}</p>
-<table><tr><th>node</th><th>address</th><th>source</th><th>certificates until</th><th>last contact</th><th>errors</th><th>reachable</th></tr>${d.peers.map((p) => { const st = stats.get(p.nodeId); return `<tr data-partner="${esc(p.nodeId)}"><td>${esc(p.nodeId)}</td><td>${esc(p.address)}</td><td>${esc(p.source)}</td><td>${esc(certs.get(p.nodeId) ?? "")}</td><td>${st === undefined || st.last === 0 ? "" : esc(new Date(st.last).toISOString())}</td><td>${st === undefined ? "" : `${st.failed}/${st.sent}`}</td><td class="reachable">${reachability(p.nodeId)}</td></tr>`; }).join("")}</table>`,
+<table><tr><th>node</th><th>address</th><th>source</th><th>certificates until</th><th>last contact</th><th>errors</th><th>reachable</th></tr>${d.peers.map((p) => { const st = stats.get(p.nodeId); return `<tr data-partner="${esc(p.nodeId)}"><td>${esc(p.nodeId)}</td><td>${p.delivery === "pull" ? "pull" : esc(p.address ?? "")}</td><td>${esc(p.source)}</td><td>${esc(certs.get(p.nodeId) ?? "")}</td><td>${st === undefined || st.last === 0 ? "" : esc(new Date(st.last).toISOString())}</td><td>${st === undefined ? "" : `${st.failed}/${st.sent}`}</td><td class="reachable">${reachability(p.nodeId)}</td></tr>`; }).join("")}</table>`,
       ];
     },
     "/tables": async (lang) => [

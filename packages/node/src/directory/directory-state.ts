@@ -1,12 +1,15 @@
 import { X509Certificate, type KeyObject } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { TongbanError, isSm2KeyObject, verifyDirectory, type DirectoryNode, type TrustStore, type VerifiedDirectory } from "@tongban/sdk";
+import { TongbanError, isSm2KeyObject, verifyDirectory, type DeliveryMode, type DirectoryNode, type TrustStore, type VerifiedDirectory } from "@tongban/sdk";
 
 /** A partner as the node knows it: from the directory, or from `peers` in node.yaml. */
 export interface KnownPeer {
   readonly nodeId: string;
-  readonly address: string;
+  /** `host:port` of its FederationService; undefined for a pull peer (never dialled). */
+  readonly address: string | undefined;
+  /** `pull`: it takes no connections and pulls what this node queues for it. */
+  readonly delivery: DeliveryMode;
   /** The key personal-data bodies to it are encrypted to (its TLS key, or its SM2 signing key for gm-v1). */
   readonly encryptionKey: KeyObject | undefined;
   readonly source: "directory" | "config";
@@ -159,7 +162,7 @@ export class DirectoryState {
       }
       if (node.nodeId === this.#o.nodeId) continue;
       const configured = this.#peers.get(node.nodeId);
-      this.#peers.set(node.nodeId, { nodeId: node.nodeId, address: node.endpoints.federation, encryptionKey: encryptionKeyOf(node, at) ?? configured?.encryptionKey, source: configured?.source === "config" ? "config" : "directory" });
+      this.#peers.set(node.nodeId, { nodeId: node.nodeId, address: node.endpoints.federation, delivery: node.delivery ?? "push", encryptionKey: encryptionKeyOf(node, at) ?? configured?.encryptionKey, source: configured?.source === "config" ? "config" : "directory" });
     }
     this.#verified = v;
   }

@@ -4,3 +4,4 @@ export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, Inta
 export { KeyedSerializer } from "./keyed-serializer.js";
 export { receiptSignerFor, verifierFor, type NodeIdentity } from "./sdk-adapters.js";
 export { agreementAuthorizer } from "./agreement-authorizer.js";
+export { Puller, type PullState, type PulledTaker, type PullerEvent, type PullerOptions } from "./puller.js";

@@ -20,6 +20,13 @@ export interface LocalNodeSpec {
   readonly signingAlgorithm?: "ES256" | "EdDSA" | "SM2SM3";
   /** This node's mapping tables, instead of the federation's `tablesDir`. */
   readonly tablesDir?: string;
+  /**
+   * `pull`: the node takes deliveries by pulling (docs/protocol.md "Pull mode"). Its partners list it without an
+   * address — they never dial it — and it pulls from each of them.
+   */
+  readonly delivery?: "push" | "pull";
+  /** Pull mode: how long each PullEvents stream stays open (default 20 s). */
+  readonly pullWaitMs?: number;
 }
 
 /** Options of {@link startLocalFederation}. */
@@ -138,7 +145,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
       .filter((o) => o.nodeId !== spec.nodeId)
       .map((o) => ({
         nodeId: o.nodeId,
-        address: `127.0.0.1:${ports.get(o.nodeId)!.federation}`,
+        ...(o.delivery === "pull" ? { delivery: "pull" as const } : { address: `127.0.0.1:${ports.get(o.nodeId)!.federation}` }),
         certificates: [join(options.dir, o.nodeId, NODE_DIR_LAYOUT.tlsCert), join(options.dir, o.nodeId, NODE_DIR_LAYOUT.signingCert)],
       }));
     const init = await initNodeDirectory({
@@ -153,6 +160,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
       peers,
       adjust: (c) => ({
         ...c,
+        federation: { ...c.federation, delivery: spec.delivery ?? "push", pullWaitMs: spec.pullWaitMs ?? c.federation.pullWaitMs },
         log: { level: options.logLevel ?? "silent" },
         retry: { ...c.retry, policy: { ...c.retry.policy, ...options.retry } },
         limits: { ...c.limits, ...options.limits },
@@ -185,7 +193,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         nodeId: n.nodeId,
         name: n.label,
         regions: [n.nodeId.split(".")[1] ?? ""],
-        endpoints: { federation: `127.0.0.1:${ports.get(n.nodeId)!.federation}` },
+        ...(n.spec.delivery === "pull" ? { delivery: "pull" as const, endpoints: {} } : { endpoints: { federation: `127.0.0.1:${ports.get(n.nodeId)!.federation}` } }),
         suite: n.spec.signingAlgorithm === "SM2SM3" ? ("gm-v1" as const) : ("jose-v1" as const),
         certificates: { tls: [n.certificates.tls.certificatePem], signing: [n.certificates.signing.certificatePem] },
         contact: { name: n.label },

@@ -4,3 +4,4 @@ export type { RetryDecision, RetryPolicy } from "./retry-schedule.js";
 export { Outbox, outboxOps } from "./outbox.js";
 export { grpcSender, type GrpcSenderOptions } from "./grpc-sender.js";
 export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, OutboxStatus, ReceiptVerifier, Sender } from "./outbox.js";
+export { PullQueue, type PullAnswer, type PullQueueOptions, type PulledEnvelope } from "./pull-queue.js";

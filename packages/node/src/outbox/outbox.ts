@@ -188,6 +188,18 @@ export class Outbox {
     return b === undefined ? undefined : { failures: b.failures, nextProbeAt: b.until };
   }
 
+  /**
+   * The destination showed it is back without an acknowledgement — a pull destination opened a PullEvents stream:
+   * the breaker closes and its waiting messages are due now. Returns true if it was held as unreachable.
+   */
+  async resume(destination: string): Promise<boolean> {
+    const was = this.#unreachable.delete(destination);
+    this.#failing.delete(destination);
+    await this.#pullForward(destination);
+    this.poke();
+    return was;
+  }
+
   /** A message's record, or undefined. */
   async status(messageId: string): Promise<OutboxRecord | undefined> {
     const v = await this.#c.store.get(storeKeys.outbox.key(messageId));

@@ -1,10 +1,11 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TongbanError, decodeEnvelope, encodeSingleMessageField, rememberWireBytes, singleFieldOf, wireBytesOf, type ServiceImpl, type TrustStore } from "@tongban/sdk";
-import { DeliverResponseSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
+import { AcknowledgePulledResponseSchema, DeliverResponseSchema, EnvelopeSchema, FederationService, GetNodeInfoResponseSchema } from "@tongban/sdk/gen";
 import { readCase } from "../handlers/case-effects.js";
 import type { MaterialStore } from "../handlers/materials.js";
 import type { Intake } from "../inbox/intake.js";
+import type { PullAnswer, PullQueue } from "../outbox/pull-queue.js";
 import type { Store } from "../store/types.js";
 import { NODE_SOFTWARE } from "../software.js";
 
@@ -21,6 +22,10 @@ export interface FederationServiceDeps {
   readonly store?: Store;
   /** The version of the federation directory the node holds (GetNodeInfo), if any. */
   readonly directoryVersion?: () => number | undefined;
+  /** Serves PullEvents/AcknowledgePulled when given: what the outbox parked for pull partners. */
+  readonly pulls?: PullQueue;
+  /** The longest a PullEvents stream stays open, and the most envelopes on one (defaults 60 s, 256). */
+  readonly pullLimits?: { readonly maxWaitMs: number; readonly maxEnvelopes: number };
 }
 
 /**
@@ -64,12 +69,42 @@ export function federationService(deps: FederationServiceDeps): Partial<ServiceI
       const cert = ctx.peer.certificate;
       if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
       const peer = deps.trust.verifyPeerCertificate(cert, now());
-      // Only the partner of the case may read its materials.
+      // Only the partner of the case may read its materials — or a pull partner an envelope waiting for it names them to.
       const record = await readCase(deps.store, req.caseId);
-      if (record === undefined || record.partner !== peer) throw new TongbanError("AUTH_NOT_ALLOWED", `${peer} is not a party to case ${req.caseId}`, { details: { caseId: req.caseId } });
+      if ((record === undefined || record.partner !== peer) && deps.pulls?.offered(peer, req.digest) !== true) throw new TongbanError("AUTH_NOT_ALLOWED", `${peer} is not a party to case ${req.caseId}`, { details: { caseId: req.caseId } });
       for await (const c of materials.read(req.digest, Number(req.offset))) {
         yield { offset: BigInt(c.offset), data: c.data, totalSize: BigInt(c.totalSize) };
       }
+    },
+    async *pullEvents(req, ctx) {
+      const pulls = deps.pulls;
+      if (pulls === undefined) throw new TongbanError("UNIMPLEMENTED", "this node does not queue envelopes for pulling");
+      const cert = ctx.peer.certificate;
+      if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
+      // Only what is queued for the caller's own node id (its verified TLS identity) is ever handed out.
+      const peer = deps.trust.verifyPeerCertificate(cert, now());
+      const limits = deps.pullLimits ?? { maxWaitMs: 60_000, maxEnvelopes: 256 };
+      const max = req.max === 0 ? limits.maxEnvelopes : Math.min(req.max, limits.maxEnvelopes);
+      for await (const p of pulls.pull(peer, { after: req.after, max, waitMs: Math.min(req.waitMs, limits.maxWaitMs), signal: ctx.signal })) {
+        yield { cursor: p.cursor, envelope: decodeEnvelope(p.envelope), materials: [...p.materials] };
+      }
+    },
+    async acknowledgePulled(req, ctx) {
+      const pulls = deps.pulls;
+      if (pulls === undefined) throw new TongbanError("UNIMPLEMENTED", "this node does not queue envelopes for pulling");
+      const cert = ctx.peer.certificate;
+      if (cert === undefined) throw new TongbanError("TRANSPORT_UNAUTHENTICATED", "the federation service needs a TLS client certificate");
+      const peer = deps.trust.verifyPeerCertificate(cert, now());
+      const answers: PullAnswer[] = [];
+      for (const [i, a] of req.acknowledgements.entries()) {
+        const o = a.outcome;
+        if (o.case === "receipt") answers.push({ cursor: a.cursor, receipt: toBinary(EnvelopeSchema, o.value) });
+        else if (o.case === "refusal") answers.push({ cursor: a.cursor, refusal: { code: o.value.code, message: o.value.message, ...(o.value.retryAfterMs > 0 ? { retryAfterMs: o.value.retryAfterMs } : {}) } });
+        else throw new TongbanError("ENVELOPE_MALFORMED", `acknowledgements[${i}] has neither a receipt nor a refusal`, { details: { index: i } });
+      }
+      // Each answer ends the attempt waiting on it as Deliver's answer would; the receipt is verified there.
+      const r = pulls.acknowledge(peer, answers);
+      return create(AcknowledgePulledResponseSchema, { accepted: r.accepted, unknown: [...r.unknown] });
     },
     async getNodeInfo() {
       const region = deps.nodeId.split(".")[1] ?? "";

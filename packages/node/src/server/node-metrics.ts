@@ -28,6 +28,10 @@ export interface NodeMetrics {
   readonly credentialReloadsTotal: Counter<"result">;
   /** Mapping tables the directory lists that this node does not have in force. */
   readonly mappingTablesMissing: Gauge<never>;
+  /** Pull mode: 1 while this node's PullEvents stream to a partner answers, else 0 (only on a pull node). */
+  readonly pullConnected: Gauge<"partner">;
+  /** Envelopes pulled from partners (pull node), by partner and result (taken | refused). */
+  readonly pulledTotal: Counter<"partner" | "result">;
 }
 
 /** Options of {@link createNodeMetrics}. */
@@ -107,6 +111,18 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       name: "tongban_partner_unreachable",
       help: "1 while the outbox holds a partner as unreachable (its messages wait; one probe per backoff), else 0",
       labelNames: ["destination"] as const,
+      registers,
+    }),
+    pullConnected: new Gauge({
+      name: "tongban_pull_connected",
+      help: "Pull mode: 1 while this node's PullEvents stream to the partner answers, else 0",
+      labelNames: ["partner"] as const,
+      registers,
+    }),
+    pulledTotal: new Counter({
+      name: "tongban_pulled_total",
+      help: "Envelopes this pull node collected from partners with PullEvents, by partner and result (taken: receipted; refused: answered with a code)",
+      labelNames: ["partner", "result"] as const,
       registers,
     }),
     mappingTablesMissing: new Gauge({

@@ -122,6 +122,7 @@ function diffNode(a: DirectoryNode, b: DirectoryNode): NodeChange[] {
   const out: NodeChange[] = [];
   value(out, "name", a.name, b.name);
   value(out, "suite", a.suite, b.suite);
+  value(out, "delivery", a.delivery ?? "push", b.delivery ?? "push");
   value(out, "endpoints.federation", a.endpoints.federation, b.endpoints.federation);
   value(out, "endpoints.platform", a.endpoints.platform, b.endpoints.platform);
   value(out, "contact.name", a.contact.name, b.contact.name);

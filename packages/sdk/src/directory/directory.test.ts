@@ -321,6 +321,14 @@ describe("buildDirectory validation", () => {
     expect(issues.find((i) => i.path === "nodes[1].regions[0]")?.reason).toMatch(/already belongs to cn\.310118\.qingpu/);
   });
 
+  it("takes a pull node without a federation endpoint, and refuses a push node without one or an unknown mode", () => {
+    const [q, w, j] = SPECS as [NodeSpec, NodeSpec, NodeSpec];
+    const built = buildDirectory(input({ nodes: [nodeInput(q), { ...nodeInput(w), delivery: "pull", endpoints: {} }, nodeInput(j)] }));
+    expect(built.nodes[1]).toMatchObject({ delivery: "pull", endpoints: {} });
+    const issues = issuesOf(input({ nodes: [{ ...nodeInput(q), endpoints: {} }, { ...nodeInput(w), delivery: "sometimes" as never }, nodeInput(j)] }));
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(["nodes[0].endpoints.federation", "nodes[1].delivery"]));
+  });
+
   it("refuses certificates expired at issuedAt and unknown fields", async () => {
     const expired = await issueNodeCertificates({ ca: root, nodeId: "cn.310118.qingpu", signingAlgorithm: "ES256", validityDays: 1, notBefore: new Date(T0.getTime() - 10 * DAY) });
     const spec = SPECS[0] as NodeSpec;

@@ -4,6 +4,7 @@ export {
   DIRECTORY_PROTOCOLS,
   type DirectoryAuthority,
   type DirectoryCertificate,
+  type DeliveryMode,
   type DirectoryContact,
   type DirectoryEndpoints,
   type DirectoryFederation,

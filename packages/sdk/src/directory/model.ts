@@ -36,11 +36,14 @@ export interface DirectoryCertificate {
 
 /** Where a node listens, each as `host:port`. */
 export interface DirectoryEndpoints {
-  /** The node-to-node gRPC endpoint (mutual TLS). */
-  readonly federation: string;
+  /** The node-to-node gRPC endpoint (mutual TLS). Required unless the node takes deliveries by pulling ({@link DirectoryNode.delivery}). */
+  readonly federation?: string;
   /** The endpoint local platforms use, when the node publishes one. */
   readonly platform?: string;
 }
+
+/** How a node takes deliveries: partners call it (`push`), or it calls them for what they queued (`pull`). */
+export type DeliveryMode = "push" | "pull";
 
 /** Whom to call about a node. Not personal data: an office, not a person. */
 export interface DirectoryContact {
@@ -59,6 +62,11 @@ export interface DirectoryNode {
   /** GB/T 2260 codes the node handles cases for; no region belongs to two nodes. */
   readonly regions: readonly string[];
   readonly endpoints: DirectoryEndpoints;
+  /**
+   * How envelopes reach the node: absent or `push`, partners call its `Deliver`; `pull`, it accepts no inbound
+   * connections and collects what partners queue for it with `PullEvents` (docs/protocol.md "Pull mode").
+   */
+  readonly delivery?: DeliveryMode;
   /** The algorithm suite every envelope to and from this node uses. */
   readonly suite: Suite;
   readonly certificates: {

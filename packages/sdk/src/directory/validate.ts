@@ -126,7 +126,7 @@ function checkNodes(nodes: unknown, present: boolean, expiredAt: Date | undefine
   nodes.forEach((node: unknown, i) => {
     const at = `nodes[${i}]`;
     if (!isObj(node)) return add(at, "must be an object");
-    checkKeys(node, at, ["nodeId", "name", "regions", "endpoints", "suite", "certificates", "itemsServed", "receivesFor", "contact"], [], add);
+    checkKeys(node, at, ["nodeId", "name", "regions", "endpoints", "suite", "certificates", "itemsServed", "receivesFor", "contact"], ["delivery"], add);
     const nodeId = node["nodeId"];
     let id: string | undefined;
     if (typeof nodeId === "string" && validateNodeId(nodeId).ok) {
@@ -149,12 +149,16 @@ function checkNodes(nodes: unknown, present: boolean, expiredAt: Date | undefine
       });
     } else add(`${at}.regions`, "must be an array of GB/T 2260 codes");
 
+    const delivery = node["delivery"];
+    if (Object.hasOwn(node, "delivery") && delivery !== "push" && delivery !== "pull") add(`${at}.delivery`, 'must be "push" or "pull"');
+    const pull = delivery === "pull";
     const endpoints = node["endpoints"];
     if (isObj(endpoints)) {
-      checkKeys(endpoints, `${at}.endpoints`, ["federation"], ["platform"], add);
-      endpoint(endpoints["federation"], `${at}.endpoints.federation`, add);
+      // A pull node takes no inbound connections: partners never dial it, so it need not publish an endpoint.
+      checkKeys(endpoints, `${at}.endpoints`, pull ? [] : ["federation"], pull ? ["federation", "platform"] : ["platform"], add);
+      if (Object.hasOwn(endpoints, "federation")) endpoint(endpoints["federation"], `${at}.endpoints.federation`, add);
       if (Object.hasOwn(endpoints, "platform")) endpoint(endpoints["platform"], `${at}.endpoints.platform`, add);
-    } else add(`${at}.endpoints`, "must be an object { federation, platform? }");
+    } else add(`${at}.endpoints`, pull ? "must be an object { federation?, platform? }" : "must be an object { federation, platform? }");
 
     const suite = node["suite"];
     if (!(SUITES as readonly unknown[]).includes(suite)) add(`${at}.suite`, `must be one of ${SUITES.join(", ")}`);

@@ -13,6 +13,7 @@ describe("toGrpcServiceDefinition", () => {
       putMaterial: ["/tongban.v1.FederationService/PutMaterial", true, false, "PutMaterial"],
       fetchMaterial: ["/tongban.v1.FederationService/FetchMaterial", false, true, "FetchMaterial"],
       pullEvents: ["/tongban.v1.FederationService/PullEvents", false, true, "PullEvents"],
+      acknowledgePulled: ["/tongban.v1.FederationService/AcknowledgePulled", false, false, "AcknowledgePulled"],
       getNodeInfo: ["/tongban.v1.FederationService/GetNodeInfo", false, false, "GetNodeInfo"],
       getDirectory: ["/tongban.v1.FederationService/GetDirectory", false, false, "GetDirectory"],
       getMappingTable: ["/tongban.v1.FederationService/GetMappingTable", false, false, "GetMappingTable"],

@@ -106,6 +106,9 @@ export function complianceImpl(probe: ComplianceProbe): ServiceImpl<typeof Feder
       // Thrown synchronously, outside any promise: must still map, not crash the server.
       throw new TongbanError("GAP_ITEM_UNKNOWN", "unknown item");
     },
+    async acknowledgePulled(req) {
+      return { accepted: req.acknowledgements.length, unknown: [] };
+    },
   };
 }
 

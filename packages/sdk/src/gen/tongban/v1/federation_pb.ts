@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tongban/v1/federation.proto.
  */
 export const file_tongban_v1_federation: GenFile = /*@__PURE__*/
-  fileDesc("Cht0b25nYmFuL3YxL2ZlZGVyYXRpb24ucHJvdG8SCnRvbmdiYW4udjEiOAoORGVsaXZlclJlcXVlc3QSJgoIZW52ZWxvcGUYASABKAsyFC50b25nYmFuLnYxLkVudmVsb3BlIjgKD0RlbGl2ZXJSZXNwb25zZRIlCgdyZWNlaXB0GAEgASgLMhQudG9uZ2Jhbi52MS5FbnZlbG9wZSKBAQoSUHV0TWF0ZXJpYWxSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSDgoGZGlnZXN0GAIgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YAyABKAkSEgoKdG90YWxfc2l6ZRgEIAEoBBIOCgZvZmZzZXQYBSABKAQSDAoEZGF0YRgGIAEoDCJMChNQdXRNYXRlcmlhbFJlc3BvbnNlEg4KBmRpZ2VzdBgBIAEoDBIMCgRzaXplGAIgASgEEhcKD2FscmVhZHlfcHJlc2VudBgDIAEoCCJHChRGZXRjaE1hdGVyaWFsUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIOCgZvZmZzZXQYAyABKAQiSQoVRmV0Y2hNYXRlcmlhbFJlc3BvbnNlEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMEhIKCnRvdGFsX3NpemUYAyABKAQiLwoRUHVsbEV2ZW50c1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkSCwoDbWF4GAIgASgNIkwKElB1bGxFdmVudHNSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSJgoIZW52ZWxvcGUYAiABKAsyFC50b25nYmFuLnYxLkVudmVsb3BlIhQKEkdldE5vZGVJbmZvUmVxdWVzdCKwAQoTR2V0Tm9kZUluZm9SZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEg8KB3JlZ2lvbnMYAiADKAkSDgoGc3VpdGVzGAMgAygJEhEKCXByb3RvY29scxgEIAMoCRIQCghzb2Z0d2FyZRgFIAEoCRIZChFkaXJlY3RvcnlfdmVyc2lvbhgGIAEoCRInCgNub3cYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiwKE0dldERpcmVjdG9yeVJlcXVlc3QSFQoNaWZfbmV3ZXJfdGhhbhgBIAEoCSI5ChRHZXREaXJlY3RvcnlSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGRvY3VtZW50GAIgASgMIkoKFkdldE1hcHBpbmdUYWJsZVJlcXVlc3QSEQoJcHVibGlzaGVyGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCSI8ChdHZXRNYXBwaW5nVGFibGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGRvY3VtZW50GAIgASgMMs8EChFGZWRlcmF0aW9uU2VydmljZRJCCgdEZWxpdmVyEhoudG9uZ2Jhbi52MS5EZWxpdmVyUmVxdWVzdBobLnRvbmdiYW4udjEuRGVsaXZlclJlc3BvbnNlElAKC1B1dE1hdGVyaWFsEh4udG9uZ2Jhbi52MS5QdXRNYXRlcmlhbFJlcXVlc3QaHy50b25nYmFuLnYxLlB1dE1hdGVyaWFsUmVzcG9uc2UoARJWCg1GZXRjaE1hdGVyaWFsEiAudG9uZ2Jhbi52MS5GZXRjaE1hdGVyaWFsUmVxdWVzdBohLnRvbmdiYW4udjEuRmV0Y2hNYXRlcmlhbFJlc3BvbnNlMAESTQoKUHVsbEV2ZW50cxIdLnRvbmdiYW4udjEuUHVsbEV2ZW50c1JlcXVlc3QaHi50b25nYmFuLnYxLlB1bGxFdmVudHNSZXNwb25zZTABEk4KC0dldE5vZGVJbmZvEh4udG9uZ2Jhbi52MS5HZXROb2RlSW5mb1JlcXVlc3QaHy50b25nYmFuLnYxLkdldE5vZGVJbmZvUmVzcG9uc2USUQoMR2V0RGlyZWN0b3J5Eh8udG9uZ2Jhbi52MS5HZXREaXJlY3RvcnlSZXF1ZXN0GiAudG9uZ2Jhbi52MS5HZXREaXJlY3RvcnlSZXNwb25zZRJaCg9HZXRNYXBwaW5nVGFibGUSIi50b25nYmFuLnYxLkdldE1hcHBpbmdUYWJsZVJlcXVlc3QaIy50b25nYmFuLnYxLkdldE1hcHBpbmdUYWJsZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_tongban_v1_envelope]);
+  fileDesc("Cht0b25nYmFuL3YxL2ZlZGVyYXRpb24ucHJvdG8SCnRvbmdiYW4udjEiOAoORGVsaXZlclJlcXVlc3QSJgoIZW52ZWxvcGUYASABKAsyFC50b25nYmFuLnYxLkVudmVsb3BlIjgKD0RlbGl2ZXJSZXNwb25zZRIlCgdyZWNlaXB0GAEgASgLMhQudG9uZ2Jhbi52MS5FbnZlbG9wZSKBAQoSUHV0TWF0ZXJpYWxSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSDgoGZGlnZXN0GAIgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YAyABKAkSEgoKdG90YWxfc2l6ZRgEIAEoBBIOCgZvZmZzZXQYBSABKAQSDAoEZGF0YRgGIAEoDCJMChNQdXRNYXRlcmlhbFJlc3BvbnNlEg4KBmRpZ2VzdBgBIAEoDBIMCgRzaXplGAIgASgEEhcKD2FscmVhZHlfcHJlc2VudBgDIAEoCCJHChRGZXRjaE1hdGVyaWFsUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEg4KBmRpZ2VzdBgCIAEoDBIOCgZvZmZzZXQYAyABKAQiSQoVRmV0Y2hNYXRlcmlhbFJlc3BvbnNlEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMEhIKCnRvdGFsX3NpemUYAyABKAQiQAoRUHVsbEV2ZW50c1JlcXVlc3QSDQoFYWZ0ZXIYASABKAkSCwoDbWF4GAIgASgNEg8KB3dhaXRfbXMYAyABKA0iXwoSUHVsbEV2ZW50c1Jlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRImCghlbnZlbG9wZRgCIAEoCzIULnRvbmdiYW4udjEuRW52ZWxvcGUSEQoJbWF0ZXJpYWxzGAMgAygMIlUKGEFja25vd2xlZGdlUHVsbGVkUmVxdWVzdBI5ChBhY2tub3dsZWRnZW1lbnRzGAEgAygLMh8udG9uZ2Jhbi52MS5QdWxsQWNrbm93bGVkZ2VtZW50IoUBChNQdWxsQWNrbm93bGVkZ2VtZW50Eg4KBmN1cnNvchgBIAEoCRInCgdyZWNlaXB0GAIgASgLMhQudG9uZ2Jhbi52MS5FbnZlbG9wZUgAEioKB3JlZnVzYWwYAyABKAsyFy50b25nYmFuLnYxLlB1bGxSZWZ1c2FsSABCCQoHb3V0Y29tZSJECgtQdWxsUmVmdXNhbBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYAyABKA0iPgoZQWNrbm93bGVkZ2VQdWxsZWRSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoDRIPCgd1bmtub3duGAIgAygJIhQKEkdldE5vZGVJbmZvUmVxdWVzdCKwAQoTR2V0Tm9kZUluZm9SZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEg8KB3JlZ2lvbnMYAiADKAkSDgoGc3VpdGVzGAMgAygJEhEKCXByb3RvY29scxgEIAMoCRIQCghzb2Z0d2FyZRgFIAEoCRIZChFkaXJlY3RvcnlfdmVyc2lvbhgGIAEoCRInCgNub3cYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiwKE0dldERpcmVjdG9yeVJlcXVlc3QSFQoNaWZfbmV3ZXJfdGhhbhgBIAEoCSI5ChRHZXREaXJlY3RvcnlSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGRvY3VtZW50GAIgASgMIkoKFkdldE1hcHBpbmdUYWJsZVJlcXVlc3QSEQoJcHVibGlzaGVyGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCSI8ChdHZXRNYXBwaW5nVGFibGVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEhAKCGRvY3VtZW50GAIgASgMMrEFChFGZWRlcmF0aW9uU2VydmljZRJCCgdEZWxpdmVyEhoudG9uZ2Jhbi52MS5EZWxpdmVyUmVxdWVzdBobLnRvbmdiYW4udjEuRGVsaXZlclJlc3BvbnNlElAKC1B1dE1hdGVyaWFsEh4udG9uZ2Jhbi52MS5QdXRNYXRlcmlhbFJlcXVlc3QaHy50b25nYmFuLnYxLlB1dE1hdGVyaWFsUmVzcG9uc2UoARJWCg1GZXRjaE1hdGVyaWFsEiAudG9uZ2Jhbi52MS5GZXRjaE1hdGVyaWFsUmVxdWVzdBohLnRvbmdiYW4udjEuRmV0Y2hNYXRlcmlhbFJlc3BvbnNlMAESTQoKUHVsbEV2ZW50cxIdLnRvbmdiYW4udjEuUHVsbEV2ZW50c1JlcXVlc3QaHi50b25nYmFuLnYxLlB1bGxFdmVudHNSZXNwb25zZTABEmAKEUFja25vd2xlZGdlUHVsbGVkEiQudG9uZ2Jhbi52MS5BY2tub3dsZWRnZVB1bGxlZFJlcXVlc3QaJS50b25nYmFuLnYxLkFja25vd2xlZGdlUHVsbGVkUmVzcG9uc2USTgoLR2V0Tm9kZUluZm8SHi50b25nYmFuLnYxLkdldE5vZGVJbmZvUmVxdWVzdBofLnRvbmdiYW4udjEuR2V0Tm9kZUluZm9SZXNwb25zZRJRCgxHZXREaXJlY3RvcnkSHy50b25nYmFuLnYxLkdldERpcmVjdG9yeVJlcXVlc3QaIC50b25nYmFuLnYxLkdldERpcmVjdG9yeVJlc3BvbnNlEloKD0dldE1hcHBpbmdUYWJsZRIiLnRvbmdiYW4udjEuR2V0TWFwcGluZ1RhYmxlUmVxdWVzdBojLnRvbmdiYW4udjEuR2V0TWFwcGluZ1RhYmxlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_tongban_v1_envelope]);
 
 /**
  * DeliverRequest carries one envelope.
@@ -197,16 +197,27 @@ export const FetchMaterialResponseSchema: GenMessage<FetchMaterialResponse> = /*
  */
 export type PullEventsRequest = Message<"tongban.v1.PullEventsRequest"> & {
   /**
-   * Resume after this cursor (opaque, from a previous response).
+   * Resume after this cursor (opaque, from a previous response); empty: from
+   * the oldest envelope waiting. A cursor the node does not know counts as empty.
    *
    * @generated from field: string after = 1;
    */
   after: string;
 
   /**
+   * At most this many envelopes on this stream (0: the node's maximum).
+   *
    * @generated from field: uint32 max = 2;
    */
   max: number;
+
+  /**
+   * How long the stream stays open waiting for envelopes queued meanwhile,
+   * in milliseconds (0: answer what waits and end; capped by the node).
+   *
+   * @generated from field: uint32 wait_ms = 3;
+   */
+  waitMs: number;
 };
 
 /**
@@ -223,6 +234,8 @@ export const PullEventsRequestSchema: GenMessage<PullEventsRequest> = /*@__PURE_
  */
 export type PullEventsResponse = Message<"tongban.v1.PullEventsResponse"> & {
   /**
+   * Names this envelope in AcknowledgePulled and as a later `after`.
+   *
    * @generated from field: string cursor = 1;
    */
   cursor: string;
@@ -231,6 +244,15 @@ export type PullEventsResponse = Message<"tongban.v1.PullEventsResponse"> & {
    * @generated from field: tongban.v1.Envelope envelope = 2;
    */
   envelope?: Envelope;
+
+  /**
+   * Digests (SHA-256) of materials the envelope names that the caller
+   * fetches with FetchMaterial before taking it: in push mode the sender
+   * would have sent them with PutMaterial first.
+   *
+   * @generated from field: repeated bytes materials = 3;
+   */
+  materials: Uint8Array[];
 };
 
 /**
@@ -239,6 +261,126 @@ export type PullEventsResponse = Message<"tongban.v1.PullEventsResponse"> & {
  */
 export const PullEventsResponseSchema: GenMessage<PullEventsResponse> = /*@__PURE__*/
   messageDesc(file_tongban_v1_federation, 7);
+
+/**
+ * AcknowledgePulledRequest answers envelopes pulled with PullEvents.
+ *
+ * @generated from message tongban.v1.AcknowledgePulledRequest
+ */
+export type AcknowledgePulledRequest = Message<"tongban.v1.AcknowledgePulledRequest"> & {
+  /**
+   * @generated from field: repeated tongban.v1.PullAcknowledgement acknowledgements = 1;
+   */
+  acknowledgements: PullAcknowledgement[];
+};
+
+/**
+ * Describes the message tongban.v1.AcknowledgePulledRequest.
+ * Use `create(AcknowledgePulledRequestSchema)` to create a new message.
+ */
+export const AcknowledgePulledRequestSchema: GenMessage<AcknowledgePulledRequest> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_federation, 8);
+
+/**
+ * PullAcknowledgement answers one pulled envelope, named by its cursor.
+ *
+ * @generated from message tongban.v1.PullAcknowledgement
+ */
+export type PullAcknowledgement = Message<"tongban.v1.PullAcknowledgement"> & {
+  /**
+   * @generated from field: string cursor = 1;
+   */
+  cursor: string;
+
+  /**
+   * @generated from oneof tongban.v1.PullAcknowledgement.outcome
+   */
+  outcome: {
+    /**
+     * The caller's signed TechnicalReceipt envelope, exactly as Deliver
+     * would have answered it.
+     *
+     * @generated from field: tongban.v1.Envelope receipt = 2;
+     */
+    value: Envelope;
+    case: "receipt";
+  } | {
+    /**
+     * The refusal Deliver would have answered with.
+     *
+     * @generated from field: tongban.v1.PullRefusal refusal = 3;
+     */
+    value: PullRefusal;
+    case: "refusal";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tongban.v1.PullAcknowledgement.
+ * Use `create(PullAcknowledgementSchema)` to create a new message.
+ */
+export const PullAcknowledgementSchema: GenMessage<PullAcknowledgement> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_federation, 9);
+
+/**
+ * PullRefusal is the error Deliver would have answered a pulled envelope with.
+ *
+ * @generated from message tongban.v1.PullRefusal
+ */
+export type PullRefusal = Message<"tongban.v1.PullRefusal"> & {
+  /**
+   * A stable Tongban error code (docs/errors.md).
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * The caller's advice for a retry, when it gives one (OVERLOADED, RATE_LIMITED).
+   *
+   * @generated from field: uint32 retry_after_ms = 3;
+   */
+  retryAfterMs: number;
+};
+
+/**
+ * Describes the message tongban.v1.PullRefusal.
+ * Use `create(PullRefusalSchema)` to create a new message.
+ */
+export const PullRefusalSchema: GenMessage<PullRefusal> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_federation, 10);
+
+/**
+ * AcknowledgePulledResponse says which acknowledgements were taken.
+ *
+ * @generated from message tongban.v1.AcknowledgePulledResponse
+ */
+export type AcknowledgePulledResponse = Message<"tongban.v1.AcknowledgePulledResponse"> & {
+  /**
+   * @generated from field: uint32 accepted = 1;
+   */
+  accepted: number;
+
+  /**
+   * Cursors not waiting for an answer (already answered, expired, or never
+   * pulled): the node queues those envelopes again in time.
+   *
+   * @generated from field: repeated string unknown = 2;
+   */
+  unknown: string[];
+};
+
+/**
+ * Describes the message tongban.v1.AcknowledgePulledResponse.
+ * Use `create(AcknowledgePulledResponseSchema)` to create a new message.
+ */
+export const AcknowledgePulledResponseSchema: GenMessage<AcknowledgePulledResponse> = /*@__PURE__*/
+  messageDesc(file_tongban_v1_federation, 11);
 
 /**
  * GetNodeInfoRequest is empty.
@@ -253,7 +395,7 @@ export type GetNodeInfoRequest = Message<"tongban.v1.GetNodeInfoRequest"> & {
  * Use `create(GetNodeInfoRequestSchema)` to create a new message.
  */
 export const GetNodeInfoRequestSchema: GenMessage<GetNodeInfoRequest> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 8);
+  messageDesc(file_tongban_v1_federation, 12);
 
 /**
  * GetNodeInfoResponse describes a node.
@@ -302,7 +444,7 @@ export type GetNodeInfoResponse = Message<"tongban.v1.GetNodeInfoResponse"> & {
  * Use `create(GetNodeInfoResponseSchema)` to create a new message.
  */
 export const GetNodeInfoResponseSchema: GenMessage<GetNodeInfoResponse> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 9);
+  messageDesc(file_tongban_v1_federation, 13);
 
 /**
  * GetDirectoryRequest may say which version the caller holds.
@@ -321,7 +463,7 @@ export type GetDirectoryRequest = Message<"tongban.v1.GetDirectoryRequest"> & {
  * Use `create(GetDirectoryRequestSchema)` to create a new message.
  */
 export const GetDirectoryRequestSchema: GenMessage<GetDirectoryRequest> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 10);
+  messageDesc(file_tongban_v1_federation, 14);
 
 /**
  * GetDirectoryResponse carries the signed directory document, or nothing
@@ -346,7 +488,7 @@ export type GetDirectoryResponse = Message<"tongban.v1.GetDirectoryResponse"> & 
  * Use `create(GetDirectoryResponseSchema)` to create a new message.
  */
 export const GetDirectoryResponseSchema: GenMessage<GetDirectoryResponse> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 11);
+  messageDesc(file_tongban_v1_federation, 15);
 
 /**
  * GetMappingTableRequest names a table.
@@ -377,7 +519,7 @@ export type GetMappingTableRequest = Message<"tongban.v1.GetMappingTableRequest"
  * Use `create(GetMappingTableRequestSchema)` to create a new message.
  */
 export const GetMappingTableRequestSchema: GenMessage<GetMappingTableRequest> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 12);
+  messageDesc(file_tongban_v1_federation, 16);
 
 /**
  * GetMappingTableResponse carries the signed table document.
@@ -401,7 +543,7 @@ export type GetMappingTableResponse = Message<"tongban.v1.GetMappingTableRespons
  * Use `create(GetMappingTableResponseSchema)` to create a new message.
  */
 export const GetMappingTableResponseSchema: GenMessage<GetMappingTableResponse> = /*@__PURE__*/
-  messageDesc(file_tongban_v1_federation, 13);
+  messageDesc(file_tongban_v1_federation, 17);
 
 /**
  * FederationService is spoken node to node over mutual TLS. The TLS client
@@ -446,7 +588,8 @@ export const FederationService: GenService<{
   },
   /**
    * PullEvents streams envelopes queued for the caller (pull mode, for
-   * nodes that cannot accept inbound connections).
+   * nodes that cannot accept inbound connections): those waiting when it is
+   * called, then those queued while it stays open (at most wait_ms).
    *
    * @generated from rpc tongban.v1.FederationService.PullEvents
    */
@@ -454,6 +597,17 @@ export const FederationService: GenService<{
     methodKind: "server_streaming";
     input: typeof PullEventsRequestSchema;
     output: typeof PullEventsResponseSchema;
+  },
+  /**
+   * AcknowledgePulled answers pulled envelopes: the caller's signed
+   * TechnicalReceipt for each one it took, or the code it refused it with.
+   *
+   * @generated from rpc tongban.v1.FederationService.AcknowledgePulled
+   */
+  acknowledgePulled: {
+    methodKind: "unary";
+    input: typeof AcknowledgePulledRequestSchema;
+    output: typeof AcknowledgePulledResponseSchema;
   },
   /**
    * GetNodeInfo describes the node: id, suites, protocol versions.

@@ -1,0 +1,154 @@
+/**
+ * Pull mode end to end (docs/protocol.md "Pull mode"), over real mutual-TLS gRPC with LevelDB on disk: 吴江 takes no
+ * inbound connections — its partners list it without an address — and collects what they queue for it with
+ * PullEvents, answering with AcknowledgePulled; 青浦 and 嘉善 are ordinary push nodes.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TrustStore, clientCredentials, createGrpcClient, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
+import { CaseState, FederationService, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
+import { startLocalFederation, type LocalFederation } from "./local-federation.js";
+
+const QINGPU = "cn.310118.qingpu";
+const WUJIANG = "cn.320509.wujiang";
+const JIASHAN = "cn.330421.jiashan";
+const TABLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
+
+let dir: string;
+let fed: LocalFederation;
+const platform = (id: string): PlatformClient => fed.node(id).platform!;
+type Action = NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>;
+const act = async (node: string, caseId: string, action: Action) => (await platform(node).actOnCase({ caseId, requestId: `act-${Math.random()}`, action })).view!;
+
+/** Every message `node` sent for the case is ACKNOWLEDGED with a receipt `partner` signed for exactly it. */
+async function expectReceipts(node: string, partner: string, view: CaseView): Promise<number> {
+  const trust = new TrustStore({ anchor: fed.root.certificatePem });
+  for (const n of fed.nodes.values()) trust.addCertificate(n.certificates.signing.certificatePem);
+  const ids = [...new Set(view.timeline.filter((t) => t.site === node && t.messageId !== "").map((t) => t.messageId))];
+  for (const messageId of ids) {
+    const s = await until(`receipt of ${messageId}`, async () => {
+      const r = await platform(node).getMessageStatus({ messageId });
+      return r.status === MessageStatus.ACKNOWLEDGED ? r : undefined;
+    });
+    const v = await verifyEnvelope(s.receipt!, { self: node, resolver: trust });
+    expect(v.signer.nodeId).toBe(partner);
+    expect(v.body?.kind.case === "technicalReceipt" ? v.body.kind.value.receivedMessageId : undefined).toBe(messageId);
+  }
+  return ids.length;
+}
+
+async function metric(node: string, pattern: RegExp): Promise<string | undefined> {
+  return pattern.exec(await fed.node(node).node!.components.metrics.registry.metrics())?.[1];
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tongban-pull-"));
+  fed = await startLocalFederation({
+    dir,
+    tablesDir: TABLES,
+    nodes: [
+      { nodeId: QINGPU, label: "青浦" },
+      { nodeId: WUJIANG, label: "吴江", delivery: "pull", pullWaitMs: 2_000 },
+      { nodeId: JIASHAN, label: "嘉善" },
+    ],
+    retry: { baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 400, deadlineMs: 60_000 },
+    compose: { outboxIntervalMs: 50 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await fed?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("pull mode: 吴江 takes no connections and pulls", () => {
+  it("runs a remote-receipt case with a correction loop: materials fetched by digest, receipts both ways, same final state", async () => {
+    const caseId = await submitApplication(platform(QINGPU), WUJIANG, `pull-${Math.random()}`);
+    const delivered = await stateAt(platform(WUJIANG), caseId, CaseState.DELIVERED);
+    expect(delivered.role).toBe("handling");
+    // Nothing was pushed to 吴江 (it has no address): its materials came by FetchMaterial and match their digests.
+    const w = fed.node(WUJIANG).composed!;
+    expect(fed.node(QINGPU).composed!.materialTransfers.get(WUJIANG) ?? 0).toBe(0);
+    const submission = (await platform(QINGPU).getCase({ caseId })).view!;
+    expect(submission.state).toBe(CaseState.DELIVERED);
+
+    await act(WUJIANG, caseId, { kind: { case: "correctionRequest", value: { items: [{ target: "M003", targetKind: "material", reason: "照片不清晰" }] } } });
+    await stateAt(platform(QINGPU), caseId, CaseState.CORRECTION_REQUESTED);
+    const [photo] = await uploadMaterials(platform(QINGPU), `clearer ${Math.random()}`, ["M003"]);
+    await act(QINGPU, caseId, { kind: { case: "correctionResponse", value: { materials: [photo!], note: "已补正" } } });
+    await stateAt(platform(WUJIANG), caseId, CaseState.CORRECTED);
+    expect(await w.materials.has(photo!.digest)).toBe(true);
+
+    await act(WUJIANG, caseId, { kind: { case: "acceptance", value: {} } });
+    await act(WUJIANG, caseId, { kind: { case: "decision", value: { outcome: 1 } } });
+    await act(WUJIANG, caseId, { kind: { case: "result", value: { deliveryMethod: 1 } } });
+    await stateAt(platform(QINGPU), caseId, CaseState.RESULT_SENT);
+    await act(QINGPU, caseId, { kind: { case: "deliveryConfirmation", value: { method: 1 } } });
+    const endW = await stateAt(platform(WUJIANG), caseId, CaseState.RESULT_DELIVERED);
+    const endQ = await stateAt(platform(QINGPU), caseId, CaseState.RESULT_DELIVERED);
+    expect(await expectReceipts(QINGPU, WUJIANG, endQ)).toBe(3); // submission, correction, delivery confirmation — all pulled
+    expect(await expectReceipts(WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result — pushed
+    expect(fed.node(QINGPU).composed!.materialTransfers.get(WUJIANG) ?? 0).toBe(0);
+    expect(Number(await metric(WUJIANG, new RegExp(`tongban_pulled_total\\{partner="${QINGPU}",result="taken",node_id="${WUJIANG}"\\} (\\d+)`)))).toBeGreaterThanOrEqual(3);
+    expect(await metric(WUJIANG, new RegExp(`tongban_pull_connected\\{partner="${QINGPU}",node_id="${WUJIANG}"\\} (\\d)`))).toBe("1");
+    expect(w.puller!.states().get(QINGPU)).toMatchObject({ connected: true });
+  }, 60_000);
+
+  it("pulls from every push partner", async () => {
+    const states = await until("pulling from both partners", async () => {
+      const st = fed.node(WUJIANG).composed!.puller!.states();
+      return st.get(QINGPU)?.connected === true && st.get(JIASHAN)?.connected === true ? st : undefined;
+    });
+    expect([...states.keys()].sort()).toEqual([QINGPU, JIASHAN].sort());
+    expect(fed.node(JIASHAN).composed!.pulls.state(WUJIANG).connected).toBe(true);
+  });
+
+  it("queues while 吴江 is away and delivers in per-case order once it pulls again", async () => {
+    await fed.stopNode(WUJIANG);
+    const caseId = await submitApplication(platform(QINGPU), WUJIANG, `pull-offline-${Math.random()}`);
+    await act(QINGPU, caseId, { kind: { case: "statusUpdate", value: { state: CaseState.FORWARDED, note: "材料原件已寄出" } } });
+    await act(QINGPU, caseId, { kind: { case: "withdrawal", value: { reason: "申请人撤回" } } });
+    const view = (await platform(QINGPU).getCase({ caseId })).view!;
+    const submissionId = view.timeline.find((t) => t.messageId !== "")!.messageId;
+    const withdrawalId = view.timeline.at(-1)!.messageId;
+    // A pull partner that is not connected is unreachable, like a push partner that refuses connections.
+    const waiting = await until("a failed first attempt", async () => {
+      const s = await platform(QINGPU).getMessageStatus({ messageId: submissionId });
+      return s.attempts >= 1 && s.status === MessageStatus.RETRY_WAIT ? s : undefined;
+    }, 20_000);
+    expect(waiting.lastError).toMatch(/TRANSPORT_UNAVAILABLE.*not connected/);
+    expect(await metric(QINGPU, new RegExp(`tongban_partner_unreachable\\{destination="${WUJIANG}",node_id="${QINGPU}"\\} (\\d)`))).toBe("1");
+
+    await fed.startNode(WUJIANG);
+    const w = await stateAt(platform(WUJIANG), caseId, CaseState.WITHDRAWN);
+    expect(w.timeline.map((t) => MessageType[t.messageType])).toEqual(["APPLICATION_SUBMISSION", "STATUS_UPDATE", "WITHDRAWAL"]);
+    await until("withdrawal acknowledged", async () => ((await platform(QINGPU).getMessageStatus({ messageId: withdrawalId })).status === MessageStatus.ACKNOWLEDGED ? true : undefined));
+    // Its connecting closed the breaker at once (not after the breaker's backoff).
+    expect(await metric(QINGPU, new RegExp(`tongban_partner_unreachable\\{destination="${WUJIANG}",node_id="${QINGPU}"\\} (\\d)`))).toBe("0");
+  }, 60_000);
+
+  it("PullEvents hands a caller only what waits for its own node id", async () => {
+    // 嘉善 asks 青浦 for what waits for it while a message for 吴江 is parked at 青浦 (吴江 pulls and answers it).
+    const q = fed.node(QINGPU).composed!;
+    const tls = fed.node(JIASHAN).certificates.tls;
+    const client = createGrpcClient(FederationService, fed.node(QINGPU).node!.addresses!.federation, clientCredentials({ ca: fed.root.certificatePem, cert: tls.certificatePem, key: tls.privateKeyPem, expectedNodeId: QINGPU }), { defaultTimeoutMs: 10_000 });
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const peek = (async () => {
+      for await (const ev of client.pullEvents({ after: "", max: 10, waitMs: 3_000 }, { signal: controller.signal, timeoutMs: 10_000 })) seen.push(ev.cursor);
+    })();
+    const caseId = await submitApplication(platform(QINGPU), WUJIANG, `pull-other-${Math.random()}`);
+    await stateAt(platform(WUJIANG), caseId, CaseState.DELIVERED);
+    await peek.catch(() => undefined);
+    expect(seen).toEqual([]);
+    expect(q.pulls.state(JIASHAN).waiting).toBe(0);
+    // And an answer for a cursor it was never given changes nothing.
+    const res = await client.acknowledgePulled({ acknowledgements: [{ cursor: "AAAAAAAA.1", outcome: { case: "refusal", value: { code: "AUTH_NOT_ALLOWED", message: "no" } } }] });
+    expect(res).toMatchObject({ accepted: 0, unknown: ["AAAAAAAA.1"] });
+    client.close();
+  }, 30_000);
+});
