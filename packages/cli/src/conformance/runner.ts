@@ -379,6 +379,36 @@ export async function runCase(c: ConformanceCase, ctx: RunContext): Promise<Case
           if (want !== undefined) return got === want ? undefined : `expected ${want}, got ${typeof got === "string" ? got : "a table"}`;
           return typeof got === "string" ? `GetMappingTable failed: ${got}` : undefined;
         }
+        if (p.call === "pull-events" || p.call === "pull-acknowledge") {
+          // Pull mode on the federation port, as a partner that takes no connections collects and answers.
+          const cert = ctx.partners.a.certificates;
+          const client = createFederationClient({ address: ctx.target.federation, nodeId: ctx.target.nodeId, ca: ctx.target.ca.certificatePem, cert: cert.tls.certificatePem, key: cert.tls.privateKeyPem, timeoutMs: 10_000 });
+          clients.push(client);
+          const want = step.expect.code;
+          if (p.call === "pull-events") {
+            // Nothing is queued for this partner: the stream must end, empty, about when the wait it asked for ends.
+            const waitMs = p.waitMs ?? 500;
+            const t0 = Date.now();
+            const got = await (async () => {
+              let n = 0;
+              for await (const _ of client.pullEvents({ after: "", max: 10, waitMs }, { timeoutMs: waitMs + 5_000 })) n++;
+              return n;
+            })().catch((err: unknown) => codeOf(err));
+            const ms = Date.now() - t0;
+            exchange.push(`${i + 1}. PullEvents(wait ${waitMs} ms) → ${typeof got === "string" ? got : `${got} envelope(s) in ${ms} ms`}`);
+            if (want !== undefined) return got === want ? undefined : `expected ${want}, got ${typeof got === "string" ? got : "a stream"}`;
+            if (typeof got === "string") return `PullEvents failed: ${got}`;
+            if (got !== 0) return `PullEvents handed out ${got} envelope(s) though none waits for this partner`;
+            return ms > waitMs + 2_000 ? `the stream stayed open ${ms} ms, well past the ${waitMs} ms asked for` : undefined;
+          }
+          const cursor = p.cursor ?? "";
+          const outcome = p.outcome === "none" ? { case: undefined } : { case: "refusal" as const, value: { code: "CASE_NOT_FOUND", message: "conformance: no such message" } };
+          const got = await client.acknowledgePulled({ acknowledgements: [{ cursor, outcome }] }).then((r) => r, (err: unknown) => codeOf(err));
+          exchange.push(`${i + 1}. AcknowledgePulled(${JSON.stringify(cursor)}, ${p.outcome ?? "refusal"}) → ${typeof got === "string" ? got : `accepted ${got.accepted}, unknown ${JSON.stringify(got.unknown)}`}`);
+          if (want !== undefined) return got === want ? undefined : `expected ${want}, got ${typeof got === "string" ? got : "an answer"}`;
+          if (typeof got === "string") return `AcknowledgePulled failed: ${got}`;
+          return got.accepted === 0 && got.unknown.includes(cursor) ? undefined : `a cursor never handed out must come back as unknown, got accepted ${got.accepted}, unknown ${JSON.stringify(got.unknown)}`;
+        }
         if (ctx.target.platform === undefined) return "this case needs the platform API (--platform, --platform-token)";
         const token = p.token === "none" ? undefined : p.token === "wrong" ? "tbp_wrong-token" : ctx.target.platform.token;
         const client: PlatformClient =
@@ -492,7 +522,9 @@ async function platformCall(client: PlatformClient, p: Extract<Step, { platform:
       return { resolved: r.resolved, gap: r.gapCode };
     }
     case "node-info":
-    case "mapping-table": // both on the federation port, answered before this
+    case "mapping-table":
+    case "pull-events":
+    case "pull-acknowledge": // all on the federation port, answered before this
       return { state: "" };
     case "submit": {
       const materials = [];

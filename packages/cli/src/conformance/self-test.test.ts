@@ -56,7 +56,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the node from its directory; `breakIt` may wrap its Deliver to remove one check, `strip` leave out FederationService methods. */
 type Deliver = NonNullable<NonNullable<Awaited<ReturnType<typeof composeNode>>["federation"]>["deliver"]>;
-async function startNode(breakIt?: (deliver: Deliver) => Deliver, options: ComposeOptions = {}, strip: readonly ("getMappingTable" | "getDirectory")[] = []): Promise<TongbanNode> {
+async function startNode(breakIt?: (deliver: Deliver) => Deliver, options: ComposeOptions = {}, strip: readonly ("getMappingTable" | "getDirectory" | "pullEvents" | "acknowledgePulled")[] = []): Promise<TongbanNode> {
   const node = await openNode(join(nodeDir, "node.yaml"), {
     logDestination: { write: () => undefined } as never,
     compose: async (parts) => {
@@ -169,6 +169,17 @@ describe("conformance self-test", () => {
     try {
       const aimed = casesWhere((c) => c.steps.some((s) => "platform" in s && s.platform.call === "mapping-table"));
       expect(aimed.length).toBe(2);
+      expect(await failedAgainst(node)).toEqual(aimed);
+    } finally {
+      await node.stop();
+    }
+  }, 90_000);
+
+  it("a node without pull mode (PullEvents, AcknowledgePulled UNIMPLEMENTED) fails exactly the pull cases", async () => {
+    const node = await startNode(undefined, {}, ["pullEvents", "acknowledgePulled"]);
+    try {
+      const aimed = casesWhere((c) => c.steps.some((s) => "platform" in s && (s.platform.call === "pull-events" || s.platform.call === "pull-acknowledge")));
+      expect(aimed.length).toBe(3);
       expect(await failedAgainst(node)).toEqual(aimed);
     } finally {
       await node.stop();
