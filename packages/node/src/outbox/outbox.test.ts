@@ -393,6 +393,56 @@ describe("outbox over mutual TLS", () => {
     }
   });
 
+  it("resume(): a destination that shows it is back (a pull partner connecting) has its held messages sent at once, before its wait ends", async () => {
+    const store = await openLevelStore(newDir());
+    const committer = new GroupCommitter(store);
+    const now = 1_000_000;
+    let reachable = false;
+    const sent: string[] = [];
+    const digests = new Map<string, string>();
+    const outbox = new Outbox({
+      store,
+      committer,
+      now: () => now,
+      random: () => 0.5,
+      send: async (_destination, envelope) => {
+        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
+        sent.push(id);
+        if (!reachable) throw new TongbanError("TRANSPORT_UNAVAILABLE", "not connected");
+        return new TextEncoder().encode(id);
+      },
+      verifyReceipt: async (bytes) => {
+        const id = new TextDecoder().decode(bytes);
+        return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+      },
+      // An hour's wait after a failure: without resume() nothing would go again in this test.
+      schedule: new RetrySchedule({ ...FAST, baseDelayMs: 3_600_000, minDelayMs: 3_600_000, maxDelayMs: 3_600_000, deadlineMs: 86_400_000 }),
+    });
+    try {
+      const msgs = await Promise.all(Array.from({ length: 20 }, () => message(newMessageId(), 1, CaseState.ACCEPTED)));
+      for (const m of msgs) {
+        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+        await enqueue(outbox, m, m.header.caseId);
+      }
+      await outbox.tick();
+      expect(outbox.reachability(WUJIANG)).toBeDefined();
+      const tried = sent.length;
+      await outbox.tick();
+      expect(sent).toHaveLength(tried); // held for the hour
+      reachable = true;
+      expect(await outbox.resume(WUJIANG)).toBe(true);
+      expect(outbox.reachability(WUJIANG)).toBeUndefined();
+      await outbox.tick();
+      await outbox.tick();
+      const statuses = await Promise.all(msgs.map((m) => outbox.status(m.messageId)));
+      expect(statuses.map((r) => r?.status)).toEqual(msgs.map(() => "ACKNOWLEDGED"));
+      expect(await outbox.resume(WUJIANG)).toBe(false); // nothing was held any more
+    } finally {
+      await committer.close();
+      await store.close();
+    }
+  });
+
   it("sends the queued bytes as they are and keeps the receipt as the partner sent it, not re-encoded", async () => {
     // Both envelopes in a valid but non-canonical encoding (fields in reverse order): re-encoding would change them.
     const reversed = (bytes: Uint8Array): Uint8Array => {
