@@ -3,12 +3,13 @@
  * inbound connections — its partners list it without an address — and collects what they queue for it with
  * PullEvents, answering with AcknowledgePulled; 青浦 and 嘉善 are ordinary push nodes.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TrustStore, clientCredentials, createGrpcClient, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
-import { CaseState, FederationService, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
+import { TrustStore, clientCredentials, createGrpcClient, expandBundle, verifyEnvelope, type JointBundle, type PlatformClient } from "@tongban/sdk";
+import { CaseState, FederationService, JointTaskState, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
@@ -16,7 +17,8 @@ import { startLocalFederation, type LocalFederation } from "./local-federation.j
 const QINGPU = "cn.310118.qingpu";
 const WUJIANG = "cn.320509.wujiang";
 const JIASHAN = "cn.330421.jiashan";
-const TABLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples", "mapping");
+const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples");
+const TABLES = join(EXAMPLES, "mapping");
 
 let dir: string;
 let fed: LocalFederation;
@@ -129,6 +131,54 @@ describe("pull mode: 吴江 takes no connections and pulls", () => {
     await until("withdrawal acknowledged", async () => ((await platform(QINGPU).getMessageStatus({ messageId: withdrawalId })).status === MessageStatus.ACKNOWLEDGED ? true : undefined));
     // Its connecting closed the breaker at once (not after the breaker's backoff).
     expect(await metric(QINGPU, new RegExp(`tongban_partner_unreachable\\{destination="${WUJIANG}",node_id="${QINGPU}"\\} (\\d)`))).toBe("0");
+  }, 60_000);
+
+  it("takes part in a joint case (多地联办) led by 青浦: assignments pulled, their materials fetched by digest, results back", async () => {
+    const bundle = JSON.parse(readFileSync(join(EXAMPLES, "bundles", "household-move.json"), "utf8")) as JointBundle;
+    const digests: Uint8Array[] = [];
+    for (const text of ["居民身份证 王五", "户口簿 王五"]) {
+      const data = new TextEncoder().encode(`${text} ${Math.random()}`);
+      const digest = createHash("sha256").update(data).digest();
+      await platform(QINGPU).uploadMaterial((async function* () {
+        yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
+      })());
+      digests.push(digest);
+    }
+    const plan = expandBundle(bundle, { origin: WUJIANG, destination: JIASHAN }).map((t) => ({ taskId: t.taskId, site: t.site, item: { basicCode: t.item }, dependsOn: [...(t.dependsOn ?? [])], materials: (t.materials ?? []).map((m) => ({ materialId: m })) }));
+    const { view } = await platform(QINGPU).submitJointCase({
+      requestId: `pull-joint-${Math.random()}`,
+      bundle: bundle.name,
+      plan,
+      applicant: { name: "王五", idNumber: "11010519491231002X" },
+      materials: [
+        { materialId: "M001", name: "居民身份证", nationalCode: "M001", digest: digests[0]! },
+        { materialId: "M002", name: "户口簿", nationalCode: "M002", digest: digests[1]! },
+      ],
+    });
+    const id = view!.jointCaseId;
+    const taskAt = (node: string, taskId: string, state: string) =>
+      until(`${taskId} ${state} at ${node}`, async () => {
+        const v = (await platform(node).getJointCase({ jointCaseId: id })).view!;
+        return JointTaskState[v.tasks.find((t) => t.taskId === taskId)?.state ?? 0] === state ? v : undefined;
+      });
+    const step = (node: string, taskId: string) =>
+      platform(node)
+        .actOnCase({ caseId: id, requestId: `r-${Math.random()}`, action: { kind: { case: "jointTaskResponse", value: { taskId, accepted: true, explanation: "" } } } })
+        .then(() => platform(node).actOnCase({ caseId: id, requestId: `f-${Math.random()}`, action: { kind: { case: "jointTaskResult", value: { taskId, success: true, summary: `${taskId} done` } } } }));
+    await taskAt(WUJIANG, "hukou-out", "ASSIGNED");
+    // 吴江 is not the joint case's partner at 青浦: it may fetch these materials only because an envelope waiting for it names them.
+    const joint = await fed.node(WUJIANG).composed!.joint.get(id);
+    expect(joint!.materials.length).toBeGreaterThan(0);
+    for (const m of joint!.materials) expect(await fed.node(WUJIANG).composed!.materials.has(m.digest)).toBe(true);
+    await step(WUJIANG, "hukou-out");
+    await taskAt(JIASHAN, "hukou-in", "ASSIGNED");
+    await step(JIASHAN, "hukou-in");
+    await taskAt(WUJIANG, "pension-out", "ASSIGNED");
+    await step(WUJIANG, "pension-out");
+    await taskAt(JIASHAN, "pension-in", "ASSIGNED");
+    await step(JIASHAN, "pension-in");
+    for (const node of [QINGPU, WUJIANG]) await until(`completed at ${node}`, async () => ((await platform(node).getJointCase({ jointCaseId: id })).view?.overall === "completed" ? true : undefined));
+    expect(fed.node(QINGPU).composed!.materialTransfers.get(WUJIANG) ?? 0).toBe(0);
   }, 60_000);
 
   it("PullEvents hands a caller only what waits for its own node id", async () => {
