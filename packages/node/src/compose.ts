@@ -306,6 +306,16 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
           key: held.tlsKey,
           addresses: (id) => directory.peer(id)?.address,
           timeoutMs: 30_000,
+          // A partner's server certificate is checked like a client's at our server: valid now and not revoked. This
+          // matters most for a pull node, which takes envelopes from the servers it calls.
+          checkServer: (der) => {
+            try {
+              trust.verifyPeerCertificate(der, clock());
+              return undefined;
+            } catch (err) {
+              return err instanceof Error ? err : new Error(String(err));
+            }
+          },
           async prepare(client, destination, envelope) {
             const header = decodeHeader(envelope.header);
             for (const hex of await materialsBefore(store, header.messageId)) {

@@ -14,6 +14,11 @@ export interface GrpcSenderOptions {
   readonly addresses: (nodeId: string) => string | undefined;
   readonly timeoutMs?: number;
   /**
+   * Checks a partner's TLS server certificate (DER) beyond its chain and node id — the node checks it against its trust
+   * store (validity, revocation), as its server does a client's. An error refuses the connection.
+   */
+  readonly checkServer?: (certificate: Uint8Array) => Error | undefined;
+  /**
    * Runs before each delivery on the destination's channel — the node pushes
    * the materials a submission names (PutMaterial) here, so they are at the
    * partner before the message that needs them.
@@ -41,7 +46,15 @@ export function grpcSender(options: GrpcSenderOptions): Sender & {
     const key = `${nodeId}@${address}`;
     let c = clients.get(key);
     if (c === undefined) {
-      c = createGrpcClient(FederationService, address, clientCredentials({ ca: options.ca, cert: identity.cert, key: identity.key, expectedNodeId: nodeId }), {
+      const check = options.checkServer;
+      const credentials = clientCredentials({
+        ca: options.ca,
+        cert: identity.cert,
+        key: identity.key,
+        expectedNodeId: nodeId,
+        ...(check === undefined ? {} : { checkServerIdentity: (_host: string, cert: { raw: Buffer }) => check(new Uint8Array(cert.raw)) }),
+      });
+      c = createGrpcClient(FederationService, address, credentials, {
         defaultTimeoutMs: options.timeoutMs ?? 10_000,
         channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 1_000 },
       });

@@ -24,6 +24,8 @@ import { receiptSignerFor, verifierFor, type NodeIdentity } from "../inbox/sdk-a
 import { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
+import { PullQueue } from "../outbox/pull-queue.js";
+import { grpcSender } from "../outbox/grpc-sender.js";
 import { federationService } from "./federation-service.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -38,6 +40,7 @@ let store: LevelStore;
 let committer: GroupCommitter;
 let server: GrpcServerHandle;
 let applied = 0;
+const pulls = new PullQueue({ answerWithinMs: 10_000 });
 
 function identity(id: string): NodeIdentity {
   const n = nodes[id]!;
@@ -69,11 +72,12 @@ beforeAll(async () => {
   });
   server = await startGrpcServer({
     credentials: serverCredentials({ ca: root.certificatePem, cert: nodes[WUJIANG]!.tls.certificatePem, key: nodes[WUJIANG]!.tls.privateKeyPem, requireClientCert: true }),
-    services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust })]],
+    services: [[FederationService, federationService({ nodeId: WUJIANG, intake, trust, pulls })]],
   });
 });
 
 afterAll(async () => {
+  pulls.close();
   await server?.shutdown(100);
   await committer?.close();
   await store?.close();
@@ -132,12 +136,63 @@ describe("FederationService over mutual TLS with LevelDB", () => {
     }
   });
 
+  it("pull mode: hands a caller what waits for it and takes its answer as the attempt's result", async () => {
+    const client = clientAs(QINGPU);
+    const controller = new AbortController();
+    try {
+      const stream = client.pullEvents({ after: "", max: 1, waitMs: 5_000 }, { signal: controller.signal })[Symbol.asyncIterator]();
+      const first = stream.next();
+      await new Promise((r) => setTimeout(r, 100));
+      const m = await envelopeFrom(QINGPU);
+      const attempt = pulls.send(QINGPU, m.bytes);
+      const ev = (await first).value!;
+      expect(ev.envelope?.header).toEqual(m.envelope.header);
+      expect((await stream.next()).done).toBe(true); // max 1
+      const receipt = (await envelopeFrom(QINGPU)).envelope;
+      expect(await client.acknowledgePulled({ acknowledgements: [{ cursor: ev.cursor, outcome: { case: "receipt", value: receipt } }] })).toMatchObject({ accepted: 1, unknown: [] });
+      const got = await attempt;
+      expect(Buffer.from(got).equals(Buffer.from((await import("@bufbuild/protobuf")).toBinary((await import("@tongban/sdk/gen")).EnvelopeSchema, receipt)))).toBe(true);
+      await expect(client.acknowledgePulled({ acknowledgements: [{ cursor: ev.cursor, outcome: { case: undefined } }] })).rejects.toMatchObject({ code: "ENVELOPE_MALFORMED" });
+    } finally {
+      controller.abort();
+      client.close();
+    }
+  });
+
+  it("a pull node refuses a partner's server whose certificate was revoked (grpcSender's checkServer)", async () => {
+    const own = new TrustStore({ anchor: root.certificatePem });
+    const now = new Date();
+    own.setCrl(await createCrl({ ca: root, revoked: [{ serial: nodes[WUJIANG]!.tls.serial, date: now }], thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) }));
+    const check = (der: Uint8Array) => {
+      try {
+        own.verifyPeerCertificate(der, new Date());
+        return undefined;
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    const options = { ca: root.certificatePem, cert: nodes[QINGPU]!.tls.certificatePem, key: nodes[QINGPU]!.tls.privateKeyPem, addresses: () => `127.0.0.1:${server.port}`, timeoutMs: 5_000 };
+    const checked = grpcSender({ ...options, checkServer: check });
+    const plain = grpcSender(options);
+    try {
+      await expect(checked.client(WUJIANG).getNodeInfo({})).rejects.toMatchObject({ code: "TRANSPORT_UNAVAILABLE", message: expect.stringMatching(/revocation list/) });
+      await expect(plain.client(WUJIANG).getNodeInfo({})).resolves.toMatchObject({ nodeId: WUJIANG });
+    } finally {
+      checked.close();
+      plain.close();
+    }
+  });
+
   it("refuses a TLS peer whose certificate was revoked, although its chain is valid", async () => {
     const now = new Date();
     trust.setCrl(await createCrl({ ca: root, revoked: [{ serial: nodes[JIASHAN]!.tls.serial, date: now }], thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000) }));
     const client = clientAs(JIASHAN);
     try {
       await expect(client.deliver({ envelope: (await envelopeFrom(JIASHAN)).envelope })).rejects.toMatchObject({ code: "TRUST_CERT_REVOKED" });
+      await expect((async () => {
+        for await (const _ of client.pullEvents({ after: "", max: 1, waitMs: 100 })) break;
+      })()).rejects.toMatchObject({ code: "TRUST_CERT_REVOKED" });
+      await expect(client.acknowledgePulled({ acknowledgements: [] })).rejects.toMatchObject({ code: "TRUST_CERT_REVOKED" });
     } finally {
       client.close();
     }
