@@ -51,6 +51,8 @@ interface Lane {
   streams: number;
   lastStreamEnd: number;
   goneTimer: NodeJS.Timeout | undefined;
+  /** Set when the grace after its last stream ran out (what waited was failed): not connected until it pulls again. */
+  gone: boolean;
 }
 
 /** Cursors are `<boot>.<seq>`: a cursor from before a restart never names an envelope parked after it. */
@@ -133,6 +135,7 @@ export class PullQueue {
     const lane = this.#lane(destination);
     const wasAway = !this.connected(destination);
     lane.streams++;
+    lane.gone = false;
     try {
       if (wasAway) this.#o.onConnect?.(destination);
       const m = CURSOR.exec(options.after);
@@ -177,6 +180,7 @@ export class PullQueue {
     lane.goneTimer = setTimeout(() => {
       lane.goneTimer = undefined;
       if (lane.streams > 0) return;
+      lane.gone = true;
       for (const p of [...lane.parked.values()]) {
         clearTimeout(p.timer);
         p.reject(new TongbanError("TRANSPORT_UNAVAILABLE", `${destination} takes deliveries by pulling and is not connected`, { details: { destination } }));
@@ -220,7 +224,7 @@ export class PullQueue {
   connected(destination: string): boolean {
     const lane = this.#lanes.get(destination);
     if (lane === undefined) return false;
-    return lane.streams > 0 || (lane.lastStreamEnd > 0 && this.#now() - lane.lastStreamEnd <= (this.#o.connectedGraceMs ?? 5_000));
+    return lane.streams > 0 || (!lane.gone && lane.lastStreamEnd > 0 && this.#now() - lane.lastStreamEnd <= (this.#o.connectedGraceMs ?? 5_000));
   }
 
   /** Envelopes parked for `destination` (handed out or not) and whether it is connected — for the console and metrics. */
@@ -250,7 +254,7 @@ export class PullQueue {
   #lane(destination: string): Lane {
     let lane = this.#lanes.get(destination);
     if (lane === undefined) {
-      lane = { parked: new Map(), wakers: new Set(), streams: 0, lastStreamEnd: 0, goneTimer: undefined };
+      lane = { parked: new Map(), wakers: new Set(), streams: 0, lastStreamEnd: 0, goneTimer: undefined, gone: false };
       this.#lanes.set(destination, lane);
     }
     return lane;
