@@ -199,6 +199,16 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
         const r = node.outbox.reachability(id);
         return r === undefined ? "yes" : `<span class="red">no</span> — ${r.failures} failed, next try ${esc(new Date(r.nextProbeAt).toISOString())}`;
       };
+      // Pull mode (docs/node.md "Pull mode"): a partner that pulls from this node, or one this node pulls from.
+      const pull = (p: { readonly nodeId: string; readonly delivery: string }): string => {
+        if (p.delivery === "pull") {
+          const st = node.pulls.state(p.nodeId);
+          return `${st.connected ? "connected" : '<span class="red">not connected</span>'}, ${st.waiting} waiting`;
+        }
+        const ps = node.puller?.states().get(p.nodeId);
+        if (ps === undefined) return "";
+        return ps.connected ? `pulling: ${ps.taken} taken, ${ps.refused} refused` : `<span class="red">cannot pull</span>${ps.lastError === undefined ? "" : ` — ${esc(ps.lastError.code)}`}`;
+      };
       // Last contact and error rate per partner, from the deliveries.
       const stats = new Map<string, { last: number; sent: number; failed: number }>();
       for (const r of await outbox()) {
@@ -216,7 +226,7 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
       return [
         "partners",
         `<h1>${esc(t("partners", lang))}</h1><p>${esc(t("directory", lang))}: ${esc(d.status)}${d.version === undefined ? "" : ` v${d.version}`}</p>
-<table><tr><th>node</th><th>address</th><th>source</th><th>certificates until</th><th>last contact</th><th>errors</th><th>reachable</th></tr>${d.peers.map((p) => { const st = stats.get(p.nodeId); return `<tr data-partner="${esc(p.nodeId)}"><td>${esc(p.nodeId)}</td><td>${p.delivery === "pull" ? "pull" : esc(p.address ?? "")}</td><td>${esc(p.source)}</td><td>${esc(certs.get(p.nodeId) ?? "")}</td><td>${st === undefined || st.last === 0 ? "" : esc(new Date(st.last).toISOString())}</td><td>${st === undefined ? "" : `${st.failed}/${st.sent}`}</td><td class="reachable">${reachability(p.nodeId)}</td></tr>`; }).join("")}</table>`,
+<table><tr><th>node</th><th>address</th><th>source</th><th>certificates until</th><th>last contact</th><th>errors</th><th>reachable</th><th>pull</th></tr>${d.peers.map((p) => { const st = stats.get(p.nodeId); return `<tr data-partner="${esc(p.nodeId)}"><td>${esc(p.nodeId)}</td><td>${p.delivery === "pull" ? "pull" : esc(p.address ?? "")}</td><td>${esc(p.source)}</td><td>${esc(certs.get(p.nodeId) ?? "")}</td><td>${st === undefined || st.last === 0 ? "" : esc(new Date(st.last).toISOString())}</td><td>${st === undefined ? "" : `${st.failed}/${st.sent}`}</td><td class="reachable">${reachability(p.nodeId)}</td><td class="pull">${pull(p)}</td></tr>`; }).join("")}</table>`,
       ];
     },
     "/tables": async (lang) => [

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { TrustStore, clientCredentials, createGrpcClient, expandBundle, verifyEnvelope, type JointBundle, type PlatformClient } from "@tongban/sdk";
 import { CaseState, FederationService, JointTaskState, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
+import { consolePage, stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -20,6 +20,7 @@ const JIASHAN = "cn.330421.jiashan";
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "examples");
 const TABLES = join(EXAMPLES, "mapping");
 
+const CONSOLE_TOKEN = "tbp_pull-e2e-operator";
 let dir: string;
 let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
@@ -59,6 +60,7 @@ beforeAll(async () => {
     ],
     retry: { baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 400, deadlineMs: 60_000 },
     compose: { outboxIntervalMs: 50 },
+    console: { nodeId: QINGPU, operatorToken: CONSOLE_TOKEN },
   });
 }, 60_000);
 
@@ -107,6 +109,11 @@ describe("pull mode: 吴江 takes no connections and pulls", () => {
     });
     expect([...states.keys()].sort()).toEqual([QINGPU, JIASHAN].sort());
     expect(fed.node(JIASHAN).composed!.pulls.state(WUJIANG).connected).toBe(true);
+    // 青浦's console shows 吴江 as a pull partner, connected.
+    const html = await consolePage(fed.consoleUrl!, CONSOLE_TOKEN, "/partners?lang=en");
+    const row = new RegExp(`<tr data-partner="${WUJIANG.replaceAll(".", "\\.")}">.*?</tr>`).exec(html)?.[0] ?? "";
+    expect(row).toContain("<td>pull</td>");
+    expect(row).toMatch(/class="pull">connected, \d+ waiting</);
   });
 
   it("queues while 吴江 is away and delivers in per-case order once it pulls again", async () => {
