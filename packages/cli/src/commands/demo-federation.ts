@@ -44,7 +44,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  * decides and returns the result, 青浦 hands it over; a full-online case to
  * 嘉善 runs beside it. Prints both timelines and shuts the nodes down.
  */
-export async function runFederationDemo(out: Output, keep: boolean, withConsole = false): Promise<void> {
+export async function runFederationDemo(out: Output, keep: boolean, withConsole = false, pull = false): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "tongban-demo-"));
   let fed: LocalFederation | undefined;
   const consoleToken = `tbc_${randomBytes(12).toString("base64url")}`;
@@ -57,13 +57,14 @@ export async function runFederationDemo(out: Output, keep: boolean, withConsole 
       tablesDir: exampleTables(),
       nodes: [
         { nodeId: QINGPU, label: "青浦" },
-        { nodeId: WUJIANG, label: "吴江", signingAlgorithm: "EdDSA" },
+        { nodeId: WUJIANG, label: "吴江", signingAlgorithm: "EdDSA", ...(pull ? { delivery: "pull" as const, pullWaitMs: 5_000 } : {}) },
         { nodeId: JIASHAN, label: "嘉善" },
       ],
       compose: { outboxIntervalMs: 100 },
       ...(withConsole ? { console: { nodeId: QINGPU, operatorToken: consoleToken } } : {}),
     });
     for (const n of fed.nodes.values()) step(n.label, `node ${n.nodeId} up: federation ${n.node!.addresses!.federation} (mTLS), platform ${n.node!.addresses!.platform} (token)`);
+    if (pull) step("吴江", "pull mode: partners never dial 吴江; it keeps a PullEvents stream open to each of them and answers with AcknowledgePulled");
     const qingpu = fed.node(QINGPU).platform!;
     const wujiang = fed.node(WUJIANG).platform!;
     const jiashan = fed.node(JIASHAN).platform!;
@@ -116,7 +117,7 @@ export async function runFederationDemo(out: Output, keep: boolean, withConsole 
 
     // 4. 吴江 receives it, accepts, decides and returns the result.
     await stateAt(wujiang, caseId, CaseState.DELIVERED);
-    step("吴江", "case delivered: materials arrived first (PutMaterial), submission decrypted, signed receipt returned");
+    step("吴江", pull ? "case pulled: materials fetched first (FetchMaterial, by digest), submission decrypted, signed receipt answered (AcknowledgePulled)" : "case delivered: materials arrived first (PutMaterial), submission decrypted, signed receipt returned");
     await wujiang.actOnCase({ caseId, requestId: "demo-accept", action: { kind: { case: "acceptance", value: { promisedWorkingDays: r.promisedWorkingDays } } } });
     step("吴江", "受理 (accepted): the deadline clock starts");
     await wujiang.actOnCase({ caseId, requestId: "demo-decide", action: { kind: { case: "decision", value: { outcome: DecisionOutcome.APPROVED, summary: "准予补领" } } } });

@@ -66,8 +66,9 @@ export const demoCommand: CommandRegistrar = (program, ctx) => {
     .description("three real nodes on 127.0.0.1 (mTLS, LevelDB): a remote-receipt case end to end, printed as a timeline (the default)")
     .option("--keep", "keep the temporary directory with the CA, node directories and data")
     .option("--console", "leave the nodes running with the operator console on 青浦 (prints its address and token; Ctrl-C stops)")
-    .action(async (opts: { keep?: boolean; console?: boolean }, cmd: Command) => {
-      await runFederationDemo(outputFor(cmd, ctx), opts.keep === true, opts.console === true);
+    .option("--pull", "run 吴江 in pull mode: it takes no inbound connections and collects what its partners queue for it")
+    .action(async (opts: { keep?: boolean; console?: boolean; pull?: boolean }, cmd: Command) => {
+      await runFederationDemo(outputFor(cmd, ctx), opts.keep === true, opts.console === true, opts.pull === true);
     });
   demo
     .command("envelope")

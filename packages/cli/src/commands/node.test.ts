@@ -190,4 +190,14 @@ describe("tongban demo (three real nodes)", () => {
     expect(result.joint.tasks.map((t) => t.state)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED"]);
     expect(r.err).toContain("nodes stopped");
   }, 60_000);
+
+  it("--pull: the same cases with 吴江 in pull mode (no inbound connections)", async () => {
+    const r = await tongban("--json", "demo", "--pull");
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out) as { ok: boolean; final: Record<string, string>; joint: { overall: string } };
+    expect(result.ok).toBe(true);
+    expect(result.final).toEqual({ "cn.310118.qingpu": "RESULT_DELIVERED", "cn.320509.wujiang": "RESULT_DELIVERED" });
+    expect(result.joint.overall).toBe("completed");
+    expect(r.err).toContain("case pulled: materials fetched first (FetchMaterial");
+  }, 60_000);
 });
