@@ -11,7 +11,8 @@
 //   - no effect happened twice: no message id appears twice on a timeline;
 //   - the nodes' outboxes hold nothing FAILED or REJECTED.
 //
-//   node scripts/reliability.mjs [--cycles 20] [--cases 40] [--concurrency 6] [--seed N] [--json] [--keep]
+//   node scripts/reliability.mjs [--cycles 20] [--cases 40] [--concurrency 6] [--seed N] [--pull] [--json] [--keep]
+//   (--pull: 吴江 in pull mode — no inbound connections; it pulls from 青浦)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,6 +38,8 @@ export async function runReliability(options = {}) {
   const cycles = options.cycles ?? 20;
   const caseCount = options.cases ?? 40;
   const concurrency = options.concurrency ?? 6;
+  // With `pull`, 吴江 takes no inbound connections: 青浦 parks what it sends it, 吴江 pulls (docs/protocol.md §9).
+  const pull = options.pull === true;
   const seed = options.seed ?? Date.now() % 1_000_000;
   const log = options.log ?? ((s) => process.stderr.write(`[reliability] ${s}\n`));
   const random = prng(seed);
@@ -56,8 +59,8 @@ export async function runReliability(options = {}) {
       federationListen: `127.0.0.1:${ports[id].federation}`,
       platformListen: `127.0.0.1:${ports[id].platform}`,
       tablesDir: join(root, "examples", "mapping"),
-      peers: [{ nodeId: other, address: `127.0.0.1:${ports[other].federation}`, certificates: [join(dir, other, "pki/tls.crt"), join(dir, other, "pki/sign.crt")] }],
-      adjust: (c) => ({ ...c, log: { level: "warn" }, retry: { ...c.retry, policy: { ...c.retry.policy, baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 500 } }, shutdown: { graceMs: 1000, drainDelayMs: 0 } }),
+      peers: [{ nodeId: other, ...(pull && other === WUJIANG ? { delivery: "pull" } : { address: `127.0.0.1:${ports[other].federation}` }), certificates: [join(dir, other, "pki/tls.crt"), join(dir, other, "pki/sign.crt")] }],
+      adjust: (c) => ({ ...c, federation: { ...c.federation, ...(pull && id === WUJIANG ? { delivery: "pull", pullWaitMs: 2_000 } : {}) }, log: { level: "warn" }, retry: { ...c.retry, policy: { ...c.retry.policy, baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 500 } }, shutdown: { graceMs: 1000, drainDelayMs: 0 } }),
     });
     nodes[id] = { id, config: init.configFile, token: init.platformToken, child: undefined, kills: 0, restarts: 0 };
   }
@@ -266,6 +269,7 @@ export async function runReliability(options = {}) {
   const result = {
     seed,
     cycles,
+    mode: pull ? "pull" : "push",
     kills: Object.fromEntries(ids.map((id) => [id, nodes[id].kills])),
     cases: caseIds.length,
     jointCases: jointIds.length,
@@ -287,7 +291,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const argv = process.argv.slice(2);
   const arg = (n, d) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : d);
   try {
-    const r = await runReliability({ cycles: arg("--cycles", 20), cases: arg("--cases", 40), concurrency: arg("--concurrency", 6), seed: arg("--seed", undefined), keep: argv.includes("--keep") });
+    const r = await runReliability({ cycles: arg("--cycles", 20), cases: arg("--cases", 40), concurrency: arg("--concurrency", 6), seed: arg("--seed", undefined), keep: argv.includes("--keep"), pull: argv.includes("--pull") });
     if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else {
       process.stdout.write(`Reliability: ${r.cycles} kill -9/restart cycles (${QINGPU}: ${r.kills[QINGPU]}, ${WUJIANG}: ${r.kills[WUJIANG]}), ${r.cases} remote-receipt and ${r.jointCases} joint cases, ${r.messagesChecked} messages checked, ${r.seconds} s, seed ${r.seed}\n`);

@@ -16,4 +16,13 @@ describe("reliability harness (short)", () => {
     expect(r.messagesChecked).toBeGreaterThanOrEqual(r.cases * 5);
     expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true });
   }, 180_000);
+
+  it("keeps them with 吴江 in pull mode (no inbound connections: it pulls from 青浦)", async () => {
+    const { runReliability } = (await import(harness)) as { runReliability: (o: object) => Promise<{ mode: string; cases: number; jointCases: number; messagesChecked: number; invariants: Record<string, boolean>; kills: Record<string, number> }> };
+    const r = await runReliability({ cycles: 3, cases: 6, concurrency: 4, pull: true, log: () => undefined });
+    expect(r.mode).toBe("pull");
+    expect(Object.values(r.kills).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(r.messagesChecked).toBeGreaterThanOrEqual(r.cases * 5);
+    expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true });
+  }, 180_000);
 });
