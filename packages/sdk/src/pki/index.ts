@@ -3,6 +3,16 @@ export { createFederationRoot, type CreateFederationRootOptions } from "./federa
 export { createIntermediateCa, type CreateIntermediateCaOptions } from "./intermediate-ca.js";
 export { issueNodeCertificates, type IssueNodeCertificatesOptions } from "./node-certificates.js";
 export {
+  createNodeRequest,
+  issueNodeCertificatesFromRequest,
+  type CertifiedNode,
+  type CertifiedRequest,
+  type CreateNodeRequestOptions,
+  type IssueFromRequestOptions,
+  type KeyRequest,
+  type NodeRequest,
+} from "./node-request.js";
+export {
   createCrl,
   isRevocationReason,
   readCrl,

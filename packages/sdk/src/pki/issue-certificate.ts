@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import {
   AuthorityKeyIdentifierExtension,
   type Extension,
@@ -27,9 +28,18 @@ export interface IssueParams {
  * authority key identifiers every profile carries. Internal to pki/.
  */
 export async function issueCertificate(params: IssueParams): Promise<IssuedCertificate> {
+  const keys = await generateKeyPair(params.keyAlgorithm);
+  const issued = await certifyPublicKey(params, keys.publicKey);
+  return { ...issued, privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
+/**
+ * Signs a certificate for a public key the CA was given (a certificate request's): the same profile and key
+ * identifiers as {@link issueCertificate}, no private key. Internal to pki/.
+ */
+export async function certifyPublicKey(params: Omit<IssueParams, "keyAlgorithm">, publicKey: webcrypto.CryptoKey): Promise<Omit<IssuedCertificate, "privateKeyPem">> {
   const caCert = new PeculiarCertificate(toDer(params.ca.certificatePem));
   const { key: caKey, algorithm: caAlgorithm } = await importSigningKey(params.ca.privateKeyPem);
-  const keys = await generateKeyPair(params.keyAlgorithm);
   const caSki = caCert.getExtension(SubjectKeyIdentifierExtension);
   // Reusing the CA's own SKI (rather than recomputing it) keeps AKI and SKI
   // equal even for a CA whose SKI was derived by another method.
@@ -47,12 +57,12 @@ export async function issueCertificate(params: IssueParams): Promise<IssuedCerti
       issuer: caCert.subjectName,
       notBefore: params.notBefore,
       notAfter: params.notAfter,
-      publicKey: keys.publicKey,
+      publicKey,
       signingKey: caKey,
       signingAlgorithm: signingParams(caAlgorithm),
       extensions: [
         ...params.extensions,
-        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, subtleProvider),
+        await SubjectKeyIdentifierExtension.create(publicKey, false, subtleProvider),
         aki,
       ],
     },
@@ -61,7 +71,6 @@ export async function issueCertificate(params: IssueParams): Promise<IssuedCerti
   const der = new Uint8Array(cert.rawData);
   return {
     certificatePem: toPem(cert.rawData, "CERTIFICATE"),
-    privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
     serial,
     kid: keyIdOf(der),
     notBefore: params.notBefore,

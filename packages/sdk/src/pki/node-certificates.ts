@@ -3,6 +3,7 @@ import {
   BasicConstraintsExtension,
   ExtendedKeyUsage,
   ExtendedKeyUsageExtension,
+  type Extension,
   type JsonGeneralName,
   KeyUsageFlags,
   KeyUsagesExtension,
@@ -71,44 +72,40 @@ export async function issueNodeCertificates(options: IssueNodeCertificatesOption
   for (const d of dnsNames) if (!DNS_NAME.test(d)) throw new TypeError(`not a valid DNS name: ${d}`);
   for (const ip of ipAddresses) if (isIP(ip) === 0) throw new TypeError(`not a valid IP address: ${ip}`);
   const { notBefore, notAfter } = validityWindow(options.validityDays, options.notBefore);
-  const identity: JsonGeneralName = { type: "url", value: nodeIdUri(nodeId) };
-  const leaf = new BasicConstraintsExtension(false, undefined, true);
-
-  const tls = await issueCertificate({
-    ca: options.ca,
-    commonName: nodeId,
-    keyAlgorithm: "ES256",
-    notBefore,
-    notAfter,
-    extensions: [
-      leaf,
-      new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyAgreement, true),
-      new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth]),
-      new SubjectAlternativeNameExtension([
-        identity,
-        ...dnsNames.map((value): JsonGeneralName => ({ type: "dns", value })),
-        ...ipAddresses.map((value): JsonGeneralName => ({ type: "ip", value })),
-      ]),
-    ],
-  });
+  const tls = await issueCertificate({ ca: options.ca, commonName: nodeId, keyAlgorithm: "ES256", notBefore, notAfter, extensions: tlsProfile(nodeId, dnsNames, ipAddresses) });
   if (options.signingAlgorithm === "SM2SM3") {
     const signing = await issueSm2SigningCertificate({ ca: options.ca, nodeId, validityDays: options.validityDays, notBefore });
     return { nodeId, tls, signing };
   }
-  const signing = await issueCertificate({
-    ca: options.ca,
-    commonName: nodeId,
-    keyAlgorithm: options.signingAlgorithm,
-    notBefore,
-    notAfter,
-    extensions: [
-      leaf,
-      new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation, true),
-      new SubjectAlternativeNameExtension([identity]),
-    ],
-  });
+  const signing = await issueCertificate({ ca: options.ca, commonName: nodeId, keyAlgorithm: options.signingAlgorithm, notBefore, notAfter, extensions: signingProfile(nodeId) });
   return { nodeId, tls, signing };
 }
+
+/** The TLS certificate's extensions: leaf, digitalSignature+keyAgreement, serverAuth+clientAuth, the node URI and host SANs. */
+export function tlsProfile(nodeId: string, dnsNames: readonly string[], ipAddresses: readonly string[]): Extension[] {
+  return [
+    new BasicConstraintsExtension(false, undefined, true),
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyAgreement, true),
+    new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth]),
+    new SubjectAlternativeNameExtension([
+      { type: "url", value: nodeIdUri(nodeId) },
+      ...dnsNames.map((value): JsonGeneralName => ({ type: "dns", value })),
+      ...ipAddresses.map((value): JsonGeneralName => ({ type: "ip", value })),
+    ]),
+  ];
+}
+
+/** The signing certificate's extensions: leaf, digitalSignature+nonRepudiation, no EKU, the node URI SAN. */
+export function signingProfile(nodeId: string): Extension[] {
+  return [
+    new BasicConstraintsExtension(false, undefined, true),
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation, true),
+    new SubjectAlternativeNameExtension([{ type: "url", value: nodeIdUri(nodeId) }]),
+  ];
+}
+
+/** DNS names the TLS certificate may carry. */
+export const DNS_NAME_PATTERN = DNS_NAME;
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
