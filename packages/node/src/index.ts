@@ -52,11 +52,13 @@ export type {
 } from "./store/index.js";
 
 // inbox: the intake pipeline
-export { Intake, KeyedSerializer, agreementAuthorizer, receiptSignerFor, verifierFor } from "./inbox/index.js";
+export { Intake, KeyedSerializer, Puller, agreementAuthorizer, receiptSignerFor, verifierFor } from "./inbox/index.js";
+export type { PullState, PulledTaker, PullerEvent, PullerOptions } from "./inbox/index.js";
 export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner, SignedReceipt } from "./inbox/index.js";
 
 // outbox: the dispatcher and its retry schedule
-export { DEFAULT_RETRY_POLICY, Outbox, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";
+export { DEFAULT_RETRY_POLICY, Outbox, PullQueue, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";
+export type { PullAnswer, PullQueueOptions, PulledEnvelope } from "./outbox/index.js";
 export type { GrpcSenderOptions } from "./outbox/index.js";
 export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, OutboxStatus, ReceiptVerifier, RetryDecision, RetryPolicy, Sender } from "./outbox/index.js";
 
@@ -88,8 +90,8 @@ export { verifyResultDocuments, type DocumentReport, type ResultVerification, ty
 export { caseView, platformService, type PlatformServiceDeps } from "./server/platform-service.js";
 
 // local: node directories (`tongban node init`) and a federation on loopback (demo, tests)
-export { freePort, freePorts, initNodeDirectory, startLocalFederation } from "./local/index.js";
-export type { InitNodeDirectoryOptions, InitializedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
+export { NODE_REQUEST_FILES, freePort, freePorts, initNodeDirectory, initNodeRequestDirectory, startLocalFederation } from "./local/index.js";
+export type { InitNodeDirectoryOptions, InitNodeRequestOptions, InitializedNode, RequestedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
 
 // evidence: the log in the node, checkpoints and witnessing, audit, bundles, retention
 export { EvidenceLog, STORED_NODE_LEVEL, evidenceTree, type StoredEvidence } from "./evidence/evidence-log.js";

@@ -169,6 +169,38 @@ describe("tongban node", () => {
     expect(process.listenerCount("SIGHUP")).toBe(0);
   }, 30_000);
 
+  it("enrols without moving keys: init --request, the operator's pki sign, then check accepts the directory", async () => {
+    const ca = join(dir, "enrol-ca");
+    expect((await tongban("pki", "init", "--out", ca)).code).toBe(0);
+    const nodeDir = join(dir, "nanhu");
+    const init = await tongban("--json", "node", "init", "--request", "--node-id", "cn.330402.nanhu", "--dir", nodeDir, "--anchor", join(ca, "root.crt"), "--dns", "tongban.nanhu.example", "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(init.code, init.err).toBe(0);
+    const made = JSON.parse(init.out) as { config: string; requests: { tls: string; signing: string } };
+    expect(readFileSync(made.requests.tls, "utf8")).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----/);
+    expect(readFileSync(made.requests.tls, "utf8")).not.toContain("PRIVATE KEY");
+    // Before the certificates come back, check names what is missing.
+    const early = await tongban("node", "check", "--config", made.config);
+    expect(early.code).not.toBe(0);
+    expect(early.out + early.err).toMatch(/federation\.tlsCert/);
+    // The operator: a request for another node is refused; the node's own are signed.
+    const wrong = await tongban("pki", "sign", "--ca", ca, "--node-id", "cn.330481.haining", "--tls", made.requests.tls, "--signing", made.requests.signing, "--out", join(dir, "wrong-certs"));
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out + wrong.err).toContain("TRUST_CERT_INVALID");
+    const signed = await tongban("--json", "pki", "sign", "--ca", ca, "--node-id", "cn.330402.nanhu", "--tls", made.requests.tls, "--signing", made.requests.signing, "--out", join(dir, "nanhu-certs"));
+    expect(signed.code, signed.err).toBe(0);
+    expect((JSON.parse(signed.out) as { tls: { dnsNames: string[] } }).tls.dnsNames).toEqual(["localhost", "tongban.nanhu.example"]);
+    expect(JSON.parse(readFileSync(join(ca, "ca.json"), "utf8")).issued.filter((r: { nodeId: string }) => r.nodeId === "cn.330402.nanhu")).toHaveLength(2);
+    // Signing the same into the same place again would overwrite: refused.
+    expect((await tongban("pki", "sign", "--ca", ca, "--node-id", "cn.330402.nanhu", "--tls", made.requests.tls, "--signing", made.requests.signing, "--out", join(dir, "nanhu-certs"))).code).not.toBe(0);
+    cpSync(join(dir, "nanhu-certs", "tls.crt"), join(nodeDir, "pki", "tls.crt"));
+    cpSync(join(dir, "nanhu-certs", "sign.crt"), join(nodeDir, "pki", "sign.crt"));
+    const ok = await tongban("--json", "node", "check", "--config", made.config);
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    // --request needs the anchor, and does not mix with a CA.
+    expect((await tongban("node", "init", "--request", "--node-id", "cn.330402.nanhu", "--dir", join(dir, "nanhu2"))).err).toMatch(/--anchor/);
+    expect((await tongban("node", "init", "--request", "--new-federation", "--anchor", join(ca, "root.crt"), "--node-id", "cn.330402.nanhu", "--dir", join(dir, "nanhu3"))).code).not.toBe(0);
+  });
+
   it("init refuses a malformed node id with a code", async () => {
     const r = await tongban("--json", "node", "init", "--node-id", "Qingpu!", "--dir", join(dir, "bad"), "--new-federation");
     expect(r.code).toBe(1);

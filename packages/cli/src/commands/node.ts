@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import {
   composeNode,
   initNodeDirectory,
+  initNodeRequestDirectory,
   loadNodeConfig,
   openLevelStore,
   openNode,
@@ -25,6 +26,10 @@ import { CliError, type Output } from "../output.js";
 interface InitOptions {
   nodeId: string;
   dir: string;
+  request?: boolean;
+  anchor?: string;
+  dns?: string[];
+  ip?: string[];
   caCert?: string;
   caKey?: string;
   newFederation?: boolean;
@@ -41,12 +46,16 @@ export const nodeCommand: CommandRegistrar = (program, ctx) => {
   const n = program.command("node").description("the reference node: init a node directory, check its config, start it");
 
   n.command("init")
-    .description("write a node directory: keys and certificates from the federation CA, node.yaml, a platform token")
+    .description("write a node directory: keys and certificates from the federation CA (or, with --request, requests for them), node.yaml, a platform token")
     .requiredOption("--node-id <id>", "the node id, e.g. cn.310118.qingpu")
     .requiredOption("--dir <dir>", "the node directory to create")
     .option("--ca-cert <file>", "the federation CA certificate (PEM) that issues the node's certificates")
     .option("--ca-key <file>", "the CA's private key (PEM)")
     .option("--new-federation", "no CA yet: create a throwaway federation root in <dir>/federation-root.{crt,key} (development only)")
+    .option("--request", "enrol without moving keys: make the keys here and certificate requests (pki/tls.csr, pki/sign.csr) for the federation operator to sign (tongban pki sign)")
+    .option("--anchor <file>", "with --request: the federation root certificate (PEM), obtained out of band")
+    .option("--dns <names...>", "with --request: host names the TLS certificate should carry (localhost is always included)")
+    .option("--ip <addresses...>", "with --request: IP addresses the TLS certificate should carry (127.0.0.1 is always included)")
     .option("--signing-algorithm <alg>", "ES256 or EdDSA", "ES256")
     .option("--federation-listen <host:port>", "FederationService address (mTLS)", "0.0.0.0:7443")
     .option("--platform-listen <host:port>", "PlatformService address (token auth)", "127.0.0.1:7444")
@@ -121,6 +130,56 @@ async function restore(configFile: string, from: string, out: Output): Promise<v
   out.note(`restored into ${config.dataDir}; start the node as usual: it resumes its outbox and held messages from there.`);
 }
 
+/** `node init --request`: keys and certificate requests here, certificates from the operator later (docs/operations.md). */
+async function initRequest(opts: InitOptions, dir: string, alg: "ES256" | "EdDSA", out: Output): Promise<void> {
+  if (opts.caCert !== undefined || opts.caKey !== undefined || opts.newFederation === true) throw new CliError("CONFIG_INVALID", "--request makes requests for the federation CA to sign: it goes without --ca-cert, --ca-key and --new-federation");
+  if (opts.anchor === undefined) throw new CliError("CONFIG_INVALID", "--request needs --anchor: the federation root certificate, obtained out of band");
+  const anchorPem = await readFile(resolve(opts.anchor), "utf8").catch(() => {
+    throw new CliError("CONFIG_INVALID", `cannot read the federation root ${opts.anchor}`);
+  });
+  const root = (() => {
+    try {
+      return describeCertificate(anchorPem);
+    } catch (err) {
+      throw new CliError("TRUST_CERT_INVALID", `${opts.anchor} is not a certificate: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  })();
+  if (!root.isCa) throw new CliError("TRUST_CERT_INVALID", `${opts.anchor} is not a CA certificate: give the federation root`);
+  const made = await initNodeRequestDirectory({
+    dir,
+    nodeId: opts.nodeId,
+    anchorPem,
+    signingAlgorithm: alg,
+    ...(opts.dns === undefined ? {} : { dnsNames: opts.dns }),
+    ...(opts.ip === undefined ? {} : { ipAddresses: opts.ip }),
+    ...(opts.federationListen === undefined ? {} : { federationListen: opts.federationListen }),
+    ...(opts.platformListen === undefined ? {} : { platformListen: opts.platformListen }),
+    ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
+    ...(opts.tables === undefined ? {} : { tablesDir: resolve(opts.tables) }),
+  }).catch((err: unknown) => {
+    if (err instanceof TypeError) throw new CliError("IDENTIFIER_INVALID", err.message);
+    throw err;
+  });
+  out.table(
+    ["what", "where"],
+    [
+      ["config", made.configFile],
+      ["data (LevelDB)", made.config.dataDir],
+      ["TLS key (stays here)", made.config.federation.tlsKey],
+      ["signing key (stays here)", `${made.config.signing.key} (${alg})`],
+      ["TLS certificate request", made.requestFiles.tls],
+      ["signing certificate request", made.requestFiles.signing],
+      ["trust anchor", `${made.config.trust.anchor} (${root.subject})`],
+    ],
+  );
+  out.line(`Platform token (shown once; only its SHA-256 is in node.yaml): ${made.platformToken}`);
+  out.line(
+    `Next: send the two .csr files to the federation operator (they hold no secret), who runs \`tongban pki sign --ca <ca> --node-id ${opts.nodeId} --tls tls.csr --signing sign.csr\`; ` +
+      `put the tls.crt and sign.crt you get back at ${made.config.federation.tlsCert} and ${made.config.signing.cert}, then \`tongban node check --config ${made.configFile}\`.`,
+  );
+  out.result({ ok: true, nodeId: opts.nodeId, config: made.configFile, platformToken: made.platformToken, requests: made.requestFiles });
+}
+
 async function init(opts: InitOptions, out: Output): Promise<void> {
   const dir = resolve(opts.dir);
   if (existsSync(join(dir, NODE_DIR_LAYOUT.config)) && opts.force !== true) {
@@ -130,6 +189,8 @@ async function init(opts: InitOptions, out: Output): Promise<void> {
   if (!id.ok) throw new CliError("IDENTIFIER_INVALID", `not a valid node id: ${opts.nodeId} (${id.issues.map((i) => i.message).join("; ")})`);
   const alg = opts.signingAlgorithm ?? "ES256";
   if (alg !== "ES256" && alg !== "EdDSA") throw new CliError("CONFIG_INVALID", `--signing-algorithm must be ES256 or EdDSA, not ${alg}`);
+  if (opts.request === true) return initRequest(opts, dir, alg, out);
+  if (opts.anchor !== undefined || opts.dns !== undefined || opts.ip !== undefined) throw new CliError("CONFIG_INVALID", "--anchor, --dns and --ip go with --request");
   let ca: CertificateAuthority;
   if (opts.caCert !== undefined || opts.caKey !== undefined) {
     if (opts.caCert === undefined || opts.caKey === undefined) throw new CliError("CONFIG_INVALID", "--ca-cert and --ca-key go together");

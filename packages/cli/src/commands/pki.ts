@@ -10,6 +10,7 @@ import {
   describeCertificate,
   isRevocationReason,
   issueNodeCertificates,
+  issueNodeCertificatesFromRequest,
   readCrl,
   revokeCertificate,
   validateNodeId,
@@ -85,6 +86,19 @@ export const pkiCommand: CommandRegistrar = (program, ctx) => {
     .option("--days <n>", "validity in days", parsePositive, 397)
     .action(async (opts: IssueOptions, cmd: Command) => {
       await issue(opts, cmd, ctx);
+    });
+
+  pki
+    .command("sign")
+    .description("enrol a node without moving its keys: check its two certificate requests (tongban node init --request) and sign them (tls.crt, sign.crt)")
+    .requiredOption("--ca <dir>", "the CA directory")
+    .requiredOption("--node-id <id>", "the node being enrolled: both requests must name exactly it")
+    .requiredOption("--tls <file>", "the node's TLS certificate request (pki/tls.csr)")
+    .requiredOption("--signing <file>", "the node's signing certificate request (pki/sign.csr)")
+    .option("--out <dir>", "directory for tls.crt and sign.crt", ".")
+    .option("--days <n>", "validity in days", parsePositive, 397)
+    .action(async (opts: SignOptions, cmd: Command) => {
+      await signRequests(opts, cmd, ctx);
     });
 
   pki
@@ -182,6 +196,61 @@ async function initCa(opts: { out: string; name: string; days: number; crlDays: 
   out.line(`  notAfter  ${root.notAfter.toISOString()}`);
   out.line(`  files     ${Object.values(CA_FILES).join(", ")} (root.key is mode 0600: keep it offline)`);
   out.result({ ok: true, dir: opts.out, files: { ...CA_FILES }, kid: root.kid, serial: root.serial, notBefore: root.notBefore, notAfter: root.notAfter });
+}
+
+interface SignOptions {
+  ca: string;
+  nodeId: string;
+  tls: string;
+  signing: string;
+  out: string;
+  days: number;
+}
+
+async function signRequests(opts: SignOptions, cmd: Command, ctx: CommandContext): Promise<void> {
+  const out = outputFor(cmd, ctx);
+  const check = validateNodeId(opts.nodeId);
+  if (!check.ok) throw new CliError("IDENTIFIER_INVALID", `not a valid node id: ${opts.nodeId} (${check.issues.map((i) => i.message).join("; ")}; expected e.g. cn.310118.qingpu)`);
+  const caDir = resolve(opts.ca);
+  const { ca, state } = await loadCa(caDir);
+  const read = (file: string, what: string) =>
+    readFile(resolve(file), "utf8").catch(() => {
+      throw new CliError("CONFIG_INVALID", `cannot read the ${what} certificate request ${file}`);
+    });
+  const certs = await issueNodeCertificatesFromRequest({ ca, nodeId: opts.nodeId, tlsRequestPem: await read(opts.tls, "TLS"), signingRequestPem: await read(opts.signing, "signing"), validityDays: opts.days });
+  const dir = resolve(opts.out);
+  await mkdir(dir, { recursive: true });
+  const names = { tlsCert: "tls.crt", signCert: "sign.crt" };
+  await refuseExisting(dir, Object.values(names));
+  await writeNew(join(dir, names.tlsCert), certs.tls.certificatePem, 0o644);
+  await writeNew(join(dir, names.signCert), certs.signing.certificatePem, 0o644);
+  const record = (c: { serial: string; kid: string; notBefore: Date; notAfter: Date }, kind: IssuedRecord["kind"], algorithm: string, file: string): IssuedRecord => ({
+    nodeId: opts.nodeId,
+    kind,
+    algorithm,
+    serial: c.serial,
+    kid: c.kid,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    file,
+  });
+  state.issued.push(record(certs.tls, "tls", "ES256", names.tlsCert), record(certs.signing, "signing", certs.signingAlgorithm, names.signCert));
+  await saveState(caDir, state);
+  out.line(`signed the certificate requests of ${opts.nodeId} (its keys never left it) into ${opts.out}`);
+  out.table(
+    ["kind", "file", "alg", "names", "kid", "serial", "notAfter"],
+    [
+      ["tls", names.tlsCert, "ES256", [...certs.tls.dnsNames, ...certs.tls.ipAddresses].join(" "), certs.tls.kid, certs.tls.serial, certs.tls.notAfter.toISOString()],
+      ["signing", names.signCert, certs.signingAlgorithm, "", certs.signing.kid, certs.signing.serial, certs.signing.notAfter.toISOString()],
+    ],
+  );
+  out.note("Send tls.crt and sign.crt back to the node (they go to its pki/ directory); they are not secret.");
+  out.result({
+    ok: true,
+    nodeId: opts.nodeId,
+    tls: { file: join(opts.out, names.tlsCert), kid: certs.tls.kid, serial: certs.tls.serial, dnsNames: certs.tls.dnsNames, ipAddresses: certs.tls.ipAddresses, notAfter: certs.tls.notAfter },
+    signing: { file: join(opts.out, names.signCert), algorithm: certs.signingAlgorithm, kid: certs.signing.kid, serial: certs.signing.serial, notAfter: certs.signing.notAfter },
+  });
 }
 
 async function issue(opts: IssueOptions, cmd: Command, ctx: CommandContext): Promise<void> {

@@ -1,3 +1,11 @@
 // Public surface of local/: node directories and a federation on loopback.
-export { initNodeDirectory, type InitNodeDirectoryOptions, type InitializedNode } from "./node-directory.js";
+export {
+  NODE_REQUEST_FILES,
+  initNodeDirectory,
+  initNodeRequestDirectory,
+  type InitNodeDirectoryOptions,
+  type InitNodeRequestOptions,
+  type InitializedNode,
+  type RequestedNode,
+} from "./node-directory.js";
 export { freePort, freePorts, startLocalFederation, type LocalFederation, type LocalFederationOptions, type LocalNode, type LocalNodeSpec } from "./local-federation.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { issueNodeCertificates, type CertificateAuthority, type NodeCertificates } from "@tongban/sdk";
+import { createNodeRequest, issueNodeCertificates, type CertificateAuthority, type NodeCertificates, type NodeRequest } from "@tongban/sdk";
 import { NODE_DIR_LAYOUT, defaultNodeConfig } from "../config/default-node-config.js";
 import { parseListenAddress } from "../config/listen-address.js";
 import { renderNodeConfig } from "../config/render-node-config.js";
@@ -61,17 +61,74 @@ export async function initNodeDirectory(options: InitNodeDirectoryOptions): Prom
     validityDays: options.validityDays ?? 397,
     ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
   });
-  const secret = async (rel: string, pem: string) => {
-    await writeFile(join(dir, rel), pem, { mode: 0o600 });
-    await chmod(join(dir, rel), 0o600);
-  };
   await Promise.all([
     writeFile(join(dir, L.tlsCert), certificates.tls.certificatePem),
-    secret(L.tlsKey, certificates.tls.privateKeyPem),
+    writeSecret(join(dir, L.tlsKey), certificates.tls.privateKeyPem),
     writeFile(join(dir, L.signingCert), certificates.signing.certificatePem),
-    secret(L.signingKey, certificates.signing.privateKeyPem),
+    writeSecret(join(dir, L.signingKey), certificates.signing.privateKeyPem),
     writeFile(join(dir, L.anchor), options.anchorPem ?? options.ca.certificatePem),
   ]);
+  const written = await writeNodeConfig(options);
+  return { ...written, certificates };
+}
+
+/** Options of {@link initNodeRequestDirectory}: as {@link initNodeDirectory}, without a CA, with the anchor and the host names to ask for. */
+export interface InitNodeRequestOptions extends Omit<InitNodeDirectoryOptions, "ca" | "anchorPem" | "signingAlgorithm" | "validityDays" | "notBefore"> {
+  /** The federation root (PEM), obtained out of band. */
+  readonly anchorPem: string;
+  readonly signingAlgorithm?: "ES256" | "EdDSA";
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+}
+
+/** What {@link initNodeRequestDirectory} wrote: everything but the certificates, and the requests for them. */
+export interface RequestedNode extends Omit<InitializedNode, "certificates"> {
+  readonly request: NodeRequest;
+  /** Where the requests are (absolute): they go to the federation operator. */
+  readonly requestFiles: { readonly tls: string; readonly signing: string };
+}
+
+/** The requests' file names, next to the keys in `pki/`. */
+export const NODE_REQUEST_FILES = { tls: "pki/tls.csr", signing: "pki/sign.csr" } as const;
+
+/**
+ * Enrolment without moving keys (docs/operations.md "Enrolling a new node"): lays out the node directory like
+ * {@link initNodeDirectory}, but the node's keys are generated here and never leave it — `pki/tls.csr` and
+ * `pki/sign.csr` (PKCS#10) go to the federation operator, who signs them (`tongban pki sign`); the two certificates
+ * it returns go to `pki/tls.crt` and `pki/sign.crt`, where `node.yaml` already looks for them.
+ */
+export async function initNodeRequestDirectory(options: InitNodeRequestOptions): Promise<RequestedNode> {
+  const L = NODE_DIR_LAYOUT;
+  const { dir } = options;
+  await mkdir(join(dir, "pki"), { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, L.dataDir), { recursive: true, mode: 0o700 });
+  const request = await createNodeRequest({
+    nodeId: options.nodeId,
+    signingAlgorithm: options.signingAlgorithm ?? "ES256",
+    ...(options.dnsNames === undefined ? {} : { dnsNames: options.dnsNames }),
+    ...(options.ipAddresses === undefined ? {} : { ipAddresses: options.ipAddresses }),
+  });
+  const requestFiles = { tls: join(dir, NODE_REQUEST_FILES.tls), signing: join(dir, NODE_REQUEST_FILES.signing) };
+  await Promise.all([
+    writeSecret(join(dir, L.tlsKey), request.tls.privateKeyPem),
+    writeSecret(join(dir, L.signingKey), request.signing.privateKeyPem),
+    writeFile(requestFiles.tls, request.tls.requestPem),
+    writeFile(requestFiles.signing, request.signing.requestPem),
+    writeFile(join(dir, L.anchor), options.anchorPem),
+  ]);
+  const written = await writeNodeConfig(options);
+  return { ...written, request, requestFiles };
+}
+
+async function writeSecret(file: string, pem: string): Promise<void> {
+  await writeFile(file, pem, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+/** node.yaml with a fresh platform token (only its digest in the file). */
+async function writeNodeConfig(options: Omit<InitNodeDirectoryOptions, "ca">): Promise<Omit<InitializedNode, "certificates">> {
+  const { dir } = options;
+  const L = NODE_DIR_LAYOUT;
   const platformToken = `tbp_${randomBytes(24).toString("base64url")}`;
   const base = defaultNodeConfig(options.nodeId, dir);
   const listen = (v: string | undefined, d: ListenAddress): ListenAddress => {
@@ -93,5 +150,5 @@ export async function initNodeDirectory(options: InitNodeDirectoryOptions): Prom
   if (options.adjust !== undefined) config = options.adjust(config);
   const configFile = join(dir, L.config);
   await writeFile(configFile, renderNodeConfig(config, dir));
-  return { config: { ...config, file: configFile }, configFile, certificates, platformToken };
+  return { config: { ...config, file: configFile }, configFile, platformToken };
 }
