@@ -67,6 +67,14 @@ describe("certificate requests (enrolment without moving keys)", () => {
     expect(c.tls.dnsNames).toEqual(["localhost", "tongban.nanhu.example"]);
     expect(c.tls.ipAddresses).toEqual(["127.0.0.1", "10.1.2.3"]);
     expect(new X509Certificate(c.tls.certificatePem).subjectAltName).toContain("DNS:tongban.nanhu.example");
+    // OpenSSL, strict, accepts both under the root, for their purposes.
+    writeFileSync(join(dir, "root.crt"), root.certificatePem);
+    writeFileSync(join(dir, "tls.crt"), c.tls.certificatePem);
+    writeFileSync(join(dir, "sign.crt"), c.signing.certificatePem);
+    for (const [file, purpose] of [["tls.crt", "sslserver"], ["tls.crt", "sslclient"], ["sign.crt", undefined]] as const) {
+      const r = spawnSync("openssl", ["verify", "-x509_strict", ...(purpose === undefined ? [] : ["-purpose", purpose]), "-CAfile", join(dir, "root.crt"), join(dir, file)], { encoding: "utf8" });
+      expect(r.status, `${file} ${purpose ?? ""}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
   });
 
   it("refuses a request for another node, a forged or damaged one, keys unfit for their use, and one key for both", async () => {
