@@ -130,6 +130,22 @@ async function restore(configFile: string, from: string, out: Output): Promise<v
   out.note(`restored into ${config.dataDir}; start the node as usual: it resumes its outbox and held messages from there.`);
 }
 
+/** The options `node init` and `node init --request` pass on alike: listen addresses and the tables directory. */
+function listenAndTables(opts: InitOptions) {
+  return {
+    ...(opts.federationListen === undefined ? {} : { federationListen: opts.federationListen }),
+    ...(opts.platformListen === undefined ? {} : { platformListen: opts.platformListen }),
+    ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
+    ...(opts.tables === undefined ? {} : { tablesDir: resolve(opts.tables) }),
+  };
+}
+
+/** A TypeError from making a node directory is a bad node id, DNS name or address given on the command line. */
+function identifierError(err: unknown): never {
+  if (err instanceof TypeError) throw new CliError("IDENTIFIER_INVALID", err.message);
+  throw err;
+}
+
 /** `node init --request`: keys and certificate requests here, certificates from the operator later (docs/operations.md). */
 async function initRequest(opts: InitOptions, dir: string, alg: "ES256" | "EdDSA", out: Output): Promise<void> {
   if (opts.caCert !== undefined || opts.caKey !== undefined || opts.newFederation === true) throw new CliError("CONFIG_INVALID", "--request makes requests for the federation CA to sign: it goes without --ca-cert, --ca-key and --new-federation");
@@ -152,14 +168,8 @@ async function initRequest(opts: InitOptions, dir: string, alg: "ES256" | "EdDSA
     signingAlgorithm: alg,
     ...(opts.dns === undefined ? {} : { dnsNames: opts.dns }),
     ...(opts.ip === undefined ? {} : { ipAddresses: opts.ip }),
-    ...(opts.federationListen === undefined ? {} : { federationListen: opts.federationListen }),
-    ...(opts.platformListen === undefined ? {} : { platformListen: opts.platformListen }),
-    ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
-    ...(opts.tables === undefined ? {} : { tablesDir: resolve(opts.tables) }),
-  }).catch((err: unknown) => {
-    if (err instanceof TypeError) throw new CliError("IDENTIFIER_INVALID", err.message);
-    throw err;
-  });
+    ...listenAndTables(opts),
+  }).catch(identifierError);
   out.table(
     ["what", "where"],
     [
@@ -211,14 +221,8 @@ async function init(opts: InitOptions, out: Output): Promise<void> {
     nodeId: opts.nodeId,
     ca,
     signingAlgorithm: alg,
-    ...(opts.federationListen === undefined ? {} : { federationListen: opts.federationListen }),
-    ...(opts.platformListen === undefined ? {} : { platformListen: opts.platformListen }),
-    ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
-    ...(opts.tables === undefined ? {} : { tablesDir: resolve(opts.tables) }),
-  }).catch((err: unknown) => {
-    if (err instanceof TypeError) throw new CliError("IDENTIFIER_INVALID", err.message);
-    throw err;
-  });
+    ...listenAndTables(opts),
+  }).catch(identifierError);
   out.table(
     ["what", "where"],
     [

@@ -198,6 +198,11 @@ async function initCa(opts: { out: string; name: string; days: number; crlDays: 
   out.result({ ok: true, dir: opts.out, files: { ...CA_FILES }, kid: root.kid, serial: root.serial, notBefore: root.notBefore, notAfter: root.notAfter });
 }
 
+/** The ca.json record of a certificate the CA signed for a node. */
+function issuedRecord(nodeId: string, c: Pick<IssuedCertificate, "serial" | "kid" | "notBefore" | "notAfter">, kind: IssuedRecord["kind"], algorithm: string, file: string): IssuedRecord {
+  return { nodeId, kind, algorithm, serial: c.serial, kid: c.kid, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), file };
+}
+
 interface SignOptions {
   ca: string;
   nodeId: string;
@@ -224,17 +229,7 @@ async function signRequests(opts: SignOptions, cmd: Command, ctx: CommandContext
   await refuseExisting(dir, Object.values(names));
   await writeNew(join(dir, names.tlsCert), certs.tls.certificatePem, 0o644);
   await writeNew(join(dir, names.signCert), certs.signing.certificatePem, 0o644);
-  const record = (c: { serial: string; kid: string; notBefore: Date; notAfter: Date }, kind: IssuedRecord["kind"], algorithm: string, file: string): IssuedRecord => ({
-    nodeId: opts.nodeId,
-    kind,
-    algorithm,
-    serial: c.serial,
-    kid: c.kid,
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
-    file,
-  });
-  state.issued.push(record(certs.tls, "tls", "ES256", names.tlsCert), record(certs.signing, "signing", certs.signingAlgorithm, names.signCert));
+  state.issued.push(issuedRecord(opts.nodeId, certs.tls, "tls", "ES256", names.tlsCert), issuedRecord(opts.nodeId, certs.signing, "signing", certs.signingAlgorithm, names.signCert));
   await saveState(caDir, state);
   out.line(`signed the certificate requests of ${opts.nodeId} (its keys never left it) into ${opts.out}`);
   out.table(
@@ -281,17 +276,7 @@ async function issue(opts: IssueOptions, cmd: Command, ctx: CommandContext): Pro
   await writeNew(join(dir, names.signKey), certs.signing.privateKeyPem, 0o600);
   await writeNew(join(dir, names.tlsCert), certs.tls.certificatePem, 0o644);
   await writeNew(join(dir, names.signCert), certs.signing.certificatePem, 0o644);
-  const record = (c: IssuedCertificate, kind: IssuedRecord["kind"], algorithm: string, file: string): IssuedRecord => ({
-    nodeId: opts.nodeId,
-    kind,
-    algorithm,
-    serial: c.serial,
-    kid: c.kid,
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
-    file,
-  });
-  state.issued.push(record(certs.tls, "tls", "ES256", names.tlsCert), record(certs.signing, "signing", opts.alg, names.signCert));
+  state.issued.push(issuedRecord(opts.nodeId, certs.tls, "tls", "ES256", names.tlsCert), issuedRecord(opts.nodeId, certs.signing, "signing", opts.alg, names.signCert));
   await saveState(caDir, state);
   out.line(`issued certificates for ${opts.nodeId} in ${opts.out}`);
   out.table(

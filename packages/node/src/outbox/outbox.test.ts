@@ -147,6 +147,39 @@ async function until(what: () => Promise<boolean>, ms = 15_000): Promise<void> {
   }
 }
 
+/**
+ * An outbox on LevelDB whose partner is simulated: it answers TRANSPORT_UNAVAILABLE while `reachable` is false, and
+ * otherwise a receipt the verifier takes as 吴江's for exactly the message sent. The clock is `clock.now`.
+ */
+async function simulatedPartnerOutbox(policy: RetryPolicy) {
+  const store = await openLevelStore(newDir());
+  const committer = new GroupCommitter(store);
+  const sim = { reachable: false, clock: { now: 1_000_000 }, sent: [] as string[], digests: new Map<string, string>(), events: [] as OutboxEvent[] };
+  const outbox = new Outbox({
+    store,
+    committer,
+    now: () => sim.clock.now,
+    random: () => 0.5,
+    send: async (_destination, envelope) => {
+      const id = [...sim.digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
+      sim.sent.push(id);
+      if (!sim.reachable) throw new TongbanError("TRANSPORT_UNAVAILABLE", "connection refused");
+      return new TextEncoder().encode(id);
+    },
+    verifyReceipt: async (bytes) => {
+      const id = new TextDecoder().decode(bytes);
+      return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(sim.digests.get(id)!, "hex") } } } } as never;
+    },
+    schedule: new RetrySchedule(policy),
+    onEvent: (e) => sim.events.push(e),
+  });
+  const add = async (m: Awaited<ReturnType<typeof message>>) => {
+    sim.digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+    await enqueue(outbox, m, m.header.caseId);
+  };
+  return Object.assign(sim, { outbox, add, close: async () => (await committer.close(), await store.close()) });
+}
+
 describe("outbox over mutual TLS", () => {
   it("keeps retrying while the partner is down, then delivers everything, applied in per-case order", async () => {
     const down = await downPartner();
@@ -306,38 +339,11 @@ describe("outbox over mutual TLS", () => {
   });
 
   it("holds the lanes of an unreachable destination and probes it one message at a time; the deadline still applies", async () => {
-    const store = await openLevelStore(newDir());
-    const committer = new GroupCommitter(store);
-    let now = 1_000_000;
-    let reachable = false;
-    const sent: string[] = [];
-    const digests = new Map<string, string>();
-    const events: OutboxEvent[] = [];
-    const policy = { ...FAST, baseDelayMs: 1_000, minDelayMs: 1_000, maxDelayMs: 1_000, deadlineMs: 10_000 };
-    const outbox = new Outbox({
-      store,
-      committer,
-      now: () => now,
-      random: () => 0.5,
-      send: async (_destination, envelope) => {
-        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
-        sent.push(id);
-        if (!reachable) throw new TongbanError("TRANSPORT_UNAVAILABLE", "connection refused");
-        return new TextEncoder().encode(id);
-      },
-      verifyReceipt: async (bytes) => {
-        const id = new TextDecoder().decode(bytes);
-        return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
-      },
-      schedule: new RetrySchedule(policy),
-      onEvent: (e) => events.push(e),
-    });
+    const sim = await simulatedPartnerOutbox({ ...FAST, baseDelayMs: 1_000, minDelayMs: 1_000, maxDelayMs: 1_000, deadlineMs: 10_000 });
+    const { outbox, sent, events, clock } = sim;
     try {
       const msgs = await Promise.all(Array.from({ length: 40 }, () => message(newMessageId(), 1, CaseState.ACCEPTED)));
-      for (const m of msgs) {
-        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
-        await enqueue(outbox, m, m.header.caseId);
-      }
+      for (const m of msgs) await sim.add(m);
       // First round: the lanes already started fail; no further message of the destination is tried.
       await outbox.tick();
       expect(sent.length).toBeGreaterThan(0);
@@ -350,16 +356,16 @@ describe("outbox over mutual TLS", () => {
       // Held: not due again before the wait ends, so the rounds meanwhile do not even read them.
       const untried = msgs.filter((m) => !sent.includes(m.messageId));
       expect(untried.length).toBeGreaterThan(0);
-      for (const m of untried) expect((await outbox.status(m.messageId))?.nextAttemptAt).toBe(now + 1_000);
-      now += 2_000;
+      for (const m of untried) expect((await outbox.status(m.messageId))?.nextAttemptAt).toBe(clock.now + 1_000);
+      clock.now += 2_000;
       await outbox.tick();
       expect(sent).toHaveLength(afterFirst + 1);
       await outbox.tick(); // the probe failed: held again, to the new end of the wait
       expect(sent).toHaveLength(afterFirst + 1);
-      expect((await outbox.status(untried[1]!.messageId))?.nextAttemptAt).toBeGreaterThan(now);
+      expect((await outbox.status(untried[1]!.messageId))?.nextAttemptAt).toBeGreaterThan(clock.now);
       // The partner is back, and an operator retries one held message before the wait ends: it goes as the
       // probe, is acknowledged, and everything else — held or waiting on a backoff — goes in the next round.
-      reachable = true;
+      sim.reachable = true;
       await outbox.retryNow(untried[0]!.messageId);
       await outbox.tick();
       expect((await outbox.status(untried[0]!.messageId))?.status).toBe("ACKNOWLEDGED");
@@ -371,14 +377,11 @@ describe("outbox over mutual TLS", () => {
       expect(sent.length).toBeLessThan(msgs.length + outbox.lanesPerDestination + 3);
 
       // Unreachable again until past the deadline: messages never tried become FAILED with the alert.
-      reachable = false;
+      sim.reachable = false;
       const late = await Promise.all([1, 2, 3].map(() => message(newMessageId(), 1, CaseState.ACCEPTED)));
-      for (const m of late) {
-        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
-        await enqueue(outbox, m, m.header.caseId);
-      }
+      for (const m of late) await sim.add(m);
       await outbox.tick();
-      now += 11_000;
+      clock.now += 11_000;
       // One probe (itself past the deadline: FAILED), then the others expire without being sent.
       const before = sent.length;
       await outbox.tick();
@@ -388,48 +391,23 @@ describe("outbox over mutual TLS", () => {
       expect(lateStatus.map((r) => r?.status)).toEqual(["FAILED", "FAILED", "FAILED"]);
       expect(events.filter((e) => e.type === "outbox.failed").map((e) => e.messageId).sort()).toEqual(late.map((m) => m.messageId).sort());
     } finally {
-      await committer.close();
-      await store.close();
+      await sim.close();
     }
   });
 
   it("resume(): a destination that shows it is back (a pull partner connecting) has its held messages sent at once, before its wait ends", async () => {
-    const store = await openLevelStore(newDir());
-    const committer = new GroupCommitter(store);
-    const now = 1_000_000;
-    let reachable = false;
-    const sent: string[] = [];
-    const digests = new Map<string, string>();
-    const outbox = new Outbox({
-      store,
-      committer,
-      now: () => now,
-      random: () => 0.5,
-      send: async (_destination, envelope) => {
-        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
-        sent.push(id);
-        if (!reachable) throw new TongbanError("TRANSPORT_UNAVAILABLE", "not connected");
-        return new TextEncoder().encode(id);
-      },
-      verifyReceipt: async (bytes) => {
-        const id = new TextDecoder().decode(bytes);
-        return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
-      },
-      // An hour's wait after a failure: without resume() nothing would go again in this test.
-      schedule: new RetrySchedule({ ...FAST, baseDelayMs: 3_600_000, minDelayMs: 3_600_000, maxDelayMs: 3_600_000, deadlineMs: 86_400_000 }),
-    });
+    // An hour's wait after a failure: without resume() nothing would go again in this test.
+    const sim = await simulatedPartnerOutbox({ ...FAST, baseDelayMs: 3_600_000, minDelayMs: 3_600_000, maxDelayMs: 3_600_000, deadlineMs: 86_400_000 });
+    const { outbox, sent } = sim;
     try {
       const msgs = await Promise.all(Array.from({ length: 20 }, () => message(newMessageId(), 1, CaseState.ACCEPTED)));
-      for (const m of msgs) {
-        digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
-        await enqueue(outbox, m, m.header.caseId);
-      }
+      for (const m of msgs) await sim.add(m);
       await outbox.tick();
       expect(outbox.reachability(WUJIANG)).toBeDefined();
       const tried = sent.length;
       await outbox.tick();
       expect(sent).toHaveLength(tried); // held for the hour
-      reachable = true;
+      sim.reachable = true;
       expect(await outbox.resume(WUJIANG)).toBe(true);
       expect(outbox.reachability(WUJIANG)).toBeUndefined();
       await outbox.tick();
@@ -438,8 +416,7 @@ describe("outbox over mutual TLS", () => {
       expect(statuses.map((r) => r?.status)).toEqual(msgs.map(() => "ACKNOWLEDGED"));
       expect(await outbox.resume(WUJIANG)).toBe(false); // nothing was held any more
     } finally {
-      await committer.close();
-      await store.close();
+      await sim.close();
     }
   });
 
