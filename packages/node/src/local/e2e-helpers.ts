@@ -4,8 +4,9 @@
  * remote-receipt case run to the end.
  */
 import { createHash } from "node:crypto";
-import type { PlatformClient } from "@tongban/sdk";
-import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, type CaseView } from "@tongban/sdk/gen";
+import { TrustStore, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
+import { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, MessageStatus, type CaseView } from "@tongban/sdk/gen";
+import type { LocalFederation } from "./local-federation.js";
 
 /** Polls `probe` until it returns a value (errors count as "not yet"), or fails after `timeoutMs`. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -82,4 +83,28 @@ export async function consolePage(base: string, token: string, path: string): Pr
   const login = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${token}`, redirect: "manual" });
   const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
   return (await fetch(`${base}${path}`, { headers: { cookie } })).text();
+}
+
+/**
+ * Every message `node` sent for the case (its own timeline entries) is ACKNOWLEDGED with a technical receipt that
+ * `partner` signed for exactly that message, verified under the federation root. Returns how many messages that is.
+ */
+export async function expectReceipts(fed: LocalFederation, node: string, partner: string, view: CaseView): Promise<number> {
+  const trust = new TrustStore({ anchor: fed.root.certificatePem });
+  for (const n of fed.nodes.values()) trust.addCertificate(n.certificates.signing.certificatePem);
+  const client = fed.node(node).platform!;
+  const ids = [...new Set(view.timeline.filter((t) => t.site === node && t.messageId !== "").map((t) => t.messageId))];
+  for (const messageId of ids) {
+    const s = await until(`receipt of ${messageId}`, async () => {
+      const r = await client.getMessageStatus({ messageId });
+      return r.status === MessageStatus.ACKNOWLEDGED ? r : undefined;
+    });
+    if (s.receipt === undefined) throw new Error(`${messageId} is ACKNOWLEDGED without a receipt`);
+    const v = await verifyEnvelope(s.receipt, { self: node, resolver: trust });
+    const body = v.body?.kind.case === "technicalReceipt" ? v.body.kind.value : undefined;
+    if (v.signer.nodeId !== partner || body?.receivedMessageId !== messageId) {
+      throw new Error(`the receipt of ${messageId} is ${v.signer.nodeId}'s for ${body?.receivedMessageId ?? "no message"}, not ${partner}'s for it`);
+    }
+  }
+  return ids.length;
 }

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TongbanError, TrustStore, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
+import { TongbanError, type PlatformClient } from "@tongban/sdk";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ApplicationSubmissionSchema, CaseState, DeliveryMethod, DecisionOutcome, EvaluationRating, HandlingMode, IdentityDocumentType, MessageStatus, MessageType, RefusalReason, type CaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consolePage, until } from "./e2e-helpers.js";
+import { consolePage, expectReceipts, until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -75,25 +75,6 @@ async function submit(mode = HandlingMode.REMOTE_RECEIPT): Promise<CaseView> {
 const act = async (node: string, caseId: string, action: NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>) =>
   (await platform(node).actOnCase({ caseId, requestId: `act-${Math.random()}`, action })).view!;
 
-/** Every message this node sent for the case was acknowledged with a receipt signed by the partner, binding it. */
-async function expectReceipts(node: string, partner: string, view: CaseView): Promise<number> {
-  const own = view.timeline.filter((t) => t.site === node && t.messageId !== "");
-  const ids = [...new Set(own.map((t) => t.messageId))];
-  for (const messageId of ids) {
-    const s = await until(`receipt of ${messageId}`, async () => {
-      const r = await platform(node).getMessageStatus({ messageId });
-      return r.status === MessageStatus.ACKNOWLEDGED ? r : undefined;
-    });
-    expect(s.receipt).toBeDefined();
-    const v = await verifyEnvelope(s.receipt!, { self: node, resolver: trustOf() });
-    expect(v.signer.nodeId).toBe(partner);
-    expect(v.body?.kind.case).toBe("technicalReceipt");
-    if (v.body?.kind.case === "technicalReceipt") expect(v.body.kind.value.receivedMessageId).toBe(messageId);
-  }
-  return ids.length;
-}
-let trustOf: () => TrustStore;
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tongban-e2e-"));
   fed = await startLocalFederation({
@@ -108,11 +89,6 @@ beforeAll(async () => {
     compose: { outboxIntervalMs: 50 },
     console: { nodeId: QINGPU, operatorToken: CONSOLE_TOKEN },
   });
-  trustOf = () => {
-    const t = new TrustStore({ anchor: fed.root.certificatePem });
-    for (const n of fed.nodes.values()) t.addCertificate(n.certificates.signing.certificatePem);
-    return t;
-  };
 }, 60_000);
 
 afterAll(async () => {
@@ -158,8 +134,8 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     const endW = await stateOf(WUJIANG, caseId, CaseState.RESULT_DELIVERED);
     await until("evaluation at 吴江", async () => ((await platform(WUJIANG).getCase({ caseId })).view?.timeline.some((t) => t.note === "很方便") ? true : undefined));
     expect(endQ.timeline.some((t) => t.note === "EMS1234567890")).toBe(true);
-    expect(await expectReceipts(QINGPU, WUJIANG, endQ)).toBe(4); // submission, correction, delivery confirmation, evaluation
-    expect(await expectReceipts(WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result
+    expect(await expectReceipts(fed, QINGPU, WUJIANG, endQ)).toBe(4); // submission, correction, delivery confirmation, evaluation
+    expect(await expectReceipts(fed, WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result
   });
 
   it("a refusal ends the case REFUSED on both nodes", async () => {
@@ -181,7 +157,7 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     await act(QINGPU, caseId, { kind: { case: "withdrawal", value: { reason: "申请人撤回" } } });
     await stateOf(WUJIANG, caseId, CaseState.WITHDRAWN);
     const q = await stateOf(QINGPU, caseId, CaseState.WITHDRAWN);
-    await expectReceipts(QINGPU, WUJIANG, q);
+    await expectReceipts(fed, QINGPU, WUJIANG, q);
   });
 
   it("full online (全程网办): submitted through 青浦's platform, handled at 吴江, result delivered electronically", async () => {

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TrustStore, clientCredentials, createGrpcClient, expandBundle, verifyEnvelope, type JointBundle, type PlatformClient } from "@tongban/sdk";
-import { CaseState, FederationService, JointTaskState, MessageStatus, MessageType, type CaseView } from "@tongban/sdk/gen";
+import { clientCredentials, createGrpcClient, expandBundle, type JointBundle, type PlatformClient } from "@tongban/sdk";
+import { CaseState, FederationService, JointTaskState, MessageStatus, MessageType } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consolePage, stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
+import { consolePage, expectReceipts, stateAt, submitApplication, until, uploadMaterials } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
 
 const QINGPU = "cn.310118.qingpu";
@@ -26,23 +26,6 @@ let fed: LocalFederation;
 const platform = (id: string): PlatformClient => fed.node(id).platform!;
 type Action = NonNullable<Parameters<PlatformClient["actOnCase"]>[0]["action"]>;
 const act = async (node: string, caseId: string, action: Action) => (await platform(node).actOnCase({ caseId, requestId: `act-${Math.random()}`, action })).view!;
-
-/** Every message `node` sent for the case is ACKNOWLEDGED with a receipt `partner` signed for exactly it. */
-async function expectReceipts(node: string, partner: string, view: CaseView): Promise<number> {
-  const trust = new TrustStore({ anchor: fed.root.certificatePem });
-  for (const n of fed.nodes.values()) trust.addCertificate(n.certificates.signing.certificatePem);
-  const ids = [...new Set(view.timeline.filter((t) => t.site === node && t.messageId !== "").map((t) => t.messageId))];
-  for (const messageId of ids) {
-    const s = await until(`receipt of ${messageId}`, async () => {
-      const r = await platform(node).getMessageStatus({ messageId });
-      return r.status === MessageStatus.ACKNOWLEDGED ? r : undefined;
-    });
-    const v = await verifyEnvelope(s.receipt!, { self: node, resolver: trust });
-    expect(v.signer.nodeId).toBe(partner);
-    expect(v.body?.kind.case === "technicalReceipt" ? v.body.kind.value.receivedMessageId : undefined).toBe(messageId);
-  }
-  return ids.length;
-}
 
 async function metric(node: string, pattern: RegExp): Promise<string | undefined> {
   return pattern.exec(await fed.node(node).node!.components.metrics.registry.metrics())?.[1];
@@ -94,8 +77,8 @@ describe("pull mode: 吴江 takes no connections and pulls", () => {
     await act(QINGPU, caseId, { kind: { case: "deliveryConfirmation", value: { method: 1 } } });
     const endW = await stateAt(platform(WUJIANG), caseId, CaseState.RESULT_DELIVERED);
     const endQ = await stateAt(platform(QINGPU), caseId, CaseState.RESULT_DELIVERED);
-    expect(await expectReceipts(QINGPU, WUJIANG, endQ)).toBe(3); // submission, correction, delivery confirmation — all pulled
-    expect(await expectReceipts(WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result — pushed
+    expect(await expectReceipts(fed, QINGPU, WUJIANG, endQ)).toBe(3); // submission, correction, delivery confirmation — all pulled
+    expect(await expectReceipts(fed, WUJIANG, QINGPU, endW)).toBe(4); // correction request, acceptance, decision, result — pushed
     expect(fed.node(QINGPU).composed!.materialTransfers.get(WUJIANG) ?? 0).toBe(0);
     expect(Number(await metric(WUJIANG, new RegExp(`tongban_pulled_total\\{partner="${QINGPU}",result="taken",node_id="${WUJIANG}"\\} (\\d+)`)))).toBeGreaterThanOrEqual(3);
     expect(await metric(WUJIANG, new RegExp(`tongban_pull_connected\\{partner="${QINGPU}",node_id="${WUJIANG}"\\} (\\d)`))).toBe("1");
