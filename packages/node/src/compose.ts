@@ -590,30 +590,37 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const deliver = federation.deliver!;
   const limiter = new PartnerLimiter({ rate: config.limits.perPartnerRate, burst: config.limits.perPartnerBurst, inFlight: config.limits.perPartnerInFlight });
   // Every delivery is counted by result and code, and timed (tongban_intake_total, tongban_intake_seconds).
-  federation.deliver = async (req, ctx) => {
+  /**
+   * One delivery, pushed to this node (Deliver) or pulled by it: the peer admitted by the directory, counted and timed
+   * (tongban_intake_total, tongban_intake_seconds), a refusal logged with its code.
+   */
+  const countedDelivery = async <T>(peer: string | undefined, how: "delivery" | "pulled delivery", run: () => Promise<T>): Promise<T> => {
     const end = metrics.intakeSeconds.startTimer();
     try {
-      if (ctx.peer.nodeId !== undefined) directory.admit(ctx.peer.nodeId);
-      // Per-partner rate and concurrency: one partner's flood does not starve the others.
-      const release = limiter.admit(ctx.peer.nodeId ?? ctx.peer.address);
-      let res;
-      try {
-        res = await deliver(req, ctx);
-      } finally {
-        release();
-      }
-      if (ctx.peer.nodeId !== undefined) void directory.contacted(ctx.peer.nodeId).catch(() => undefined);
+      if (peer !== undefined) directory.admit(peer);
+      const res = await run();
+      if (peer !== undefined) void directory.contacted(peer).catch(() => undefined);
       metrics.intakeTotal.inc({ result: "accepted", code: "" });
       return res;
     } catch (err) {
       const code = err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : "INTERNAL";
       metrics.intakeTotal.inc({ result: "refused", code });
-      logger.warn({ code, message: err instanceof Error ? err.message : String(err), peer: ctx.peer.nodeId }, "delivery refused");
+      logger.warn({ code, message: err instanceof Error ? err.message : String(err), peer }, `${how} refused`);
       throw err;
     } finally {
       end();
     }
   };
+  federation.deliver = (req, ctx) =>
+    countedDelivery(ctx.peer.nodeId, "delivery", async () => {
+      // Per-partner rate and concurrency: one partner's flood does not starve the others.
+      const release = limiter.admit(ctx.peer.nodeId ?? ctx.peer.address);
+      try {
+        return await deliver(req, ctx);
+      } finally {
+        release();
+      }
+    });
 
   // GetDirectory: the held directory, to any authenticated peer (it is self-verifying).
   federation.getDirectory = async (req) => {
@@ -647,23 +654,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
           client: (id) => grpc.client(id),
           materials,
           waitMs: config.federation.pullWaitMs,
-          take: async (peer, envelope) => {
-            const end = metrics.intakeSeconds.startTimer();
-            try {
-              directory.admit(peer);
-              const r = await intake.deliver(envelope, { nodeId: peer });
-              void directory.contacted(peer).catch(() => undefined);
-              metrics.intakeTotal.inc({ result: "accepted", code: "" });
-              return r.receipt;
-            } catch (err) {
-              const code = err instanceof TongbanError ? err.code : "INTERNAL";
-              metrics.intakeTotal.inc({ result: "refused", code });
-              logger.warn({ code, message: err instanceof Error ? err.message : String(err), peer }, "pulled delivery refused");
-              throw err;
-            } finally {
-              end();
-            }
-          },
+          take: (peer, envelope) => countedDelivery(peer, "pulled delivery", async () => (await intake.deliver(envelope, { nodeId: peer })).receipt),
           onEvent: (e) => {
             if (e.type === "pull.connected" || e.type === "pull.disconnected") {
               metrics.pullConnected.set({ partner: e.peer }, e.type === "pull.connected" ? 1 : 0);

@@ -60,8 +60,8 @@ describe("pull mode: 吴江 takes no connections and pulls", () => {
     // Nothing was pushed to 吴江 (it has no address): its materials came by FetchMaterial and match their digests.
     const w = fed.node(WUJIANG).composed!;
     expect(fed.node(QINGPU).composed!.materialTransfers.get(WUJIANG) ?? 0).toBe(0);
-    const submission = (await platform(QINGPU).getCase({ caseId })).view!;
-    expect(submission.state).toBe(CaseState.DELIVERED);
+    // 青浦 marks it delivered when 吴江's answer (AcknowledgePulled) arrives, just after 吴江 has it.
+    await stateAt(platform(QINGPU), caseId, CaseState.DELIVERED);
 
     await act(WUJIANG, caseId, { kind: { case: "correctionRequest", value: { items: [{ target: "M003", targetKind: "material", reason: "照片不清晰" }] } } });
     await stateAt(platform(QINGPU), caseId, CaseState.CORRECTION_REQUESTED);
