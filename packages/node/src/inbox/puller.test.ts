@@ -132,6 +132,26 @@ describe("Puller", () => {
     }
   });
 
+  it("does not call in a tight loop a partner that ends empty streams at once", async () => {
+    const p = partner([]);
+    const instant = {
+      ...(p.client as unknown as Record<string, unknown>),
+      pullEvents(req: { after: string; waitMs: number }) {
+        p.requests.push({ after: req.after, waitMs: req.waitMs });
+        return (async function* () {})();
+      },
+    } as unknown as GrpcClient<typeof FederationService>;
+    const puller = new Puller({ peers: () => [QINGPU], client: () => instant, materials: new MaterialStore(new MemoryStore()), waitMs: 20_000, take: async () => new Uint8Array() });
+    puller.start();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(p.requests.length).toBeGreaterThanOrEqual(1);
+      expect(p.requests.length).toBeLessThanOrEqual(2);
+    } finally {
+      await puller.stop();
+    }
+  });
+
   it("retries a failing partner with backoff, reports it disconnected then connected, and follows the partner list", async () => {
     const p = partner([[]], new Map(), 2);
     const events: PullerEvent[] = [];

@@ -118,16 +118,29 @@ export class Puller {
     const abort = new AbortController();
     const state: Loop["state"] = { connected: false, taken: 0, refused: 0, failures: 0 };
     const { initialMs, maxMs } = this.#o.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(done, ms);
+        function done() {
+          clearTimeout(t);
+          abort.signal.removeEventListener("abort", done);
+          resolve();
+        }
+        abort.signal.addEventListener("abort", done, { once: true });
+      });
     const done = (async () => {
       let cursor = "";
       while (!abort.signal.aborted) {
         const inflight = new Set<Promise<void>>();
+        const opened = Date.now();
+        let got = 0;
         try {
           const stream = this.#o.client(peer).pullEvents({ after: cursor, max: 256, waitMs: this.#o.waitMs }, { timeoutMs: this.#o.waitMs + 15_000, signal: abort.signal });
           let first = true;
           for await (const ev of stream) {
             if (first && !state.connected) this.#connected(peer, state);
             first = false;
+            got++;
             cursor = ev.cursor;
             const p: Promise<void> = this.#handle(peer, ev, state).finally(() => inflight.delete(p));
             inflight.add(p);
@@ -137,6 +150,8 @@ export class Puller {
           // A stream that ended without error, even an empty one, shows the partner answers.
           if (!state.connected) this.#connected(peer, state);
           state.failures = 0;
+          // A partner that ends empty streams at once (ignoring the wait asked for) is not called in a tight loop.
+          if (got === 0 && Date.now() - opened < Math.min(1_000, this.#o.waitMs)) await pause(1_000);
         } catch (err) {
           await Promise.all(inflight);
           if (abort.signal.aborted) break;
@@ -145,16 +160,7 @@ export class Puller {
           state.lastError = { code: e.code, message: e.message };
           if (state.connected || state.failures === 1) this.#o.onEvent?.({ type: "pull.disconnected", peer, error: state.lastError });
           state.connected = false;
-          const wait = Math.min(maxMs, initialMs * 2 ** Math.min(state.failures - 1, 16)) * (0.5 + Math.random() / 2);
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(done, wait);
-            function done() {
-              clearTimeout(t);
-              abort.signal.removeEventListener("abort", done);
-              resolve();
-            }
-            abort.signal.addEventListener("abort", done, { once: true });
-          });
+          await pause(Math.min(maxMs, initialMs * 2 ** Math.min(state.failures - 1, 16)) * (0.5 + Math.random() / 2));
         }
       }
     })();
