@@ -21,9 +21,20 @@ export function tableDigest(table: MappingTable): string {
   return createHash("sha256").update(canonicalBytes(table)).digest("hex");
 }
 
-/** The reference a resolution records for a table. */
+/**
+ * The reference a resolution records for a table. The digest (canonical JSON of the whole table, about half the cost of
+ * loading a registry) is taken the first time it is read — a case records it, JSON and spreads copy it — not at load.
+ */
 export function tableRef(table: MappingTable): TableRef {
-  return { kind: table.kind, publisher: table.publisher, version: table.version, digest: tableDigest(table) };
+  let digest: string | undefined;
+  return {
+    kind: table.kind,
+    publisher: table.publisher,
+    version: table.version,
+    get digest() {
+      return (digest ??= tableDigest(table));
+    },
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ import { diffTables } from "./diff.js";
 import type { FieldMapping } from "./model.js";
 import type { ImplementationList, MappingTable } from "./model.js";
 import { parseTable } from "./parse-table.js";
-import { MappingRegistry } from "./registry.js";
+import { MappingRegistry, tableDigest, tableRef } from "./registry.js";
 import { signTable, verifyTable } from "./signing.js";
 import type { TableIssue } from "./table-issue.js";
 import { fromCanonical, toCanonical } from "./transforms.js";
@@ -31,6 +31,18 @@ function issuesOf(fn: () => unknown): TableIssue[] {
   throw new Error("expected MAPPING_TABLE_INVALID");
 }
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+describe("table references", () => {
+  it("carry the digest of the table's canonical JSON, taken when first read, through JSON and spreads", () => {
+    const ref = tableRef(qingpu);
+    const digest = tableDigest(qingpu);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(JSON.stringify(ref))).toEqual({ kind: "implementation", publisher: "310118", version: qingpu.version, digest });
+    expect({ ...ref }.digest).toBe(digest);
+    expect(ref.digest).toBe(digest);
+    expect(tableDigest(clone(qingpu))).toBe(digest); // the same table read again: the same digest
+  });
+});
 
 describe("malformed tables name file, row and field, and load nothing", () => {
   it("bad codes, duplicates and missing fields", () => {
