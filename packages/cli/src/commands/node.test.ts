@@ -196,6 +196,18 @@ describe("tongban node", () => {
     cpSync(join(dir, "nanhu-certs", "sign.crt"), join(nodeDir, "pki", "sign.crt"));
     const ok = await tongban("--json", "node", "check", "--config", made.config);
     expect(ok.code, ok.out + ok.err).toBe(0);
+    // A gm-v1 node: an SM2 signing key, its request signed with SM2-with-SM3.
+    const gmDir = join(dir, "nanhu-gm");
+    const gm = await tongban("--json", "node", "init", "--request", "--signing-algorithm", "SM2SM3", "--node-id", "cn.330481.haining", "--dir", gmDir, "--anchor", join(ca, "root.crt"), "--platform-listen", "127.0.0.1:0", "--federation-listen", "127.0.0.1:0");
+    expect(gm.code, gm.err).toBe(0);
+    const gmMade = JSON.parse(gm.out) as { config: string; requests: { tls: string; signing: string } };
+    const gmSigned = await tongban("--json", "pki", "sign", "--ca", ca, "--node-id", "cn.330481.haining", "--tls", gmMade.requests.tls, "--signing", gmMade.requests.signing, "--out", join(dir, "gm-certs"));
+    expect(gmSigned.code, gmSigned.err).toBe(0);
+    expect((JSON.parse(gmSigned.out) as { signing: { algorithm: string } }).signing.algorithm).toBe("SM2SM3");
+    cpSync(join(dir, "gm-certs", "tls.crt"), join(gmDir, "pki", "tls.crt"));
+    cpSync(join(dir, "gm-certs", "sign.crt"), join(gmDir, "pki", "sign.crt"));
+    const gmOk = await tongban("--json", "node", "check", "--config", gmMade.config);
+    expect(gmOk.code, gmOk.out + gmOk.err).toBe(0);
     // --request needs the anchor, and does not mix with a CA.
     expect((await tongban("node", "init", "--request", "--node-id", "cn.330402.nanhu", "--dir", join(dir, "nanhu2"))).err).toMatch(/--anchor/);
     expect((await tongban("node", "init", "--request", "--new-federation", "--anchor", join(ca, "root.crt"), "--node-id", "cn.330402.nanhu", "--dir", join(dir, "nanhu3"))).code).not.toBe(0);

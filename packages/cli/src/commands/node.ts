@@ -56,7 +56,7 @@ export const nodeCommand: CommandRegistrar = (program, ctx) => {
     .option("--anchor <file>", "with --request: the federation root certificate (PEM), obtained out of band")
     .option("--dns <names...>", "with --request: host names the TLS certificate should carry (localhost is always included)")
     .option("--ip <addresses...>", "with --request: IP addresses the TLS certificate should carry (127.0.0.1 is always included)")
-    .option("--signing-algorithm <alg>", "ES256 or EdDSA", "ES256")
+    .option("--signing-algorithm <alg>", "ES256 or EdDSA (jose-v1), SM2SM3 (gm-v1: an SM2 signing key)", "ES256")
     .option("--federation-listen <host:port>", "FederationService address (mTLS)", "0.0.0.0:7443")
     .option("--platform-listen <host:port>", "PlatformService address (token auth)", "127.0.0.1:7444")
     .option("--metrics-listen <host:port>", "Prometheus /metrics address")
@@ -147,7 +147,7 @@ function identifierError(err: unknown): never {
 }
 
 /** `node init --request`: keys and certificate requests here, certificates from the operator later (docs/operations.md). */
-async function initRequest(opts: InitOptions, dir: string, alg: "ES256" | "EdDSA", out: Output): Promise<void> {
+async function initRequest(opts: InitOptions, dir: string, alg: "ES256" | "EdDSA" | "SM2SM3", out: Output): Promise<void> {
   if (opts.caCert !== undefined || opts.caKey !== undefined || opts.newFederation === true) throw new CliError("CONFIG_INVALID", "--request makes requests for the federation CA to sign: it goes without --ca-cert, --ca-key and --new-federation");
   if (opts.anchor === undefined) throw new CliError("CONFIG_INVALID", "--request needs --anchor: the federation root certificate, obtained out of band");
   const anchorPem = await readFile(resolve(opts.anchor), "utf8").catch(() => {
@@ -198,7 +198,7 @@ async function init(opts: InitOptions, out: Output): Promise<void> {
   const id = validateNodeId(opts.nodeId);
   if (!id.ok) throw new CliError("IDENTIFIER_INVALID", `not a valid node id: ${opts.nodeId} (${id.issues.map((i) => i.message).join("; ")})`);
   const alg = opts.signingAlgorithm ?? "ES256";
-  if (alg !== "ES256" && alg !== "EdDSA") throw new CliError("CONFIG_INVALID", `--signing-algorithm must be ES256 or EdDSA, not ${alg}`);
+  if (alg !== "ES256" && alg !== "EdDSA" && alg !== "SM2SM3") throw new CliError("CONFIG_INVALID", `--signing-algorithm must be ES256, EdDSA or SM2SM3, not ${alg}`);
   if (opts.request === true) return initRequest(opts, dir, alg, out);
   if (opts.anchor !== undefined || opts.dns !== undefined || opts.ip !== undefined) throw new CliError("CONFIG_INVALID", "--anchor, --dns and --ip go with --request");
   let ca: CertificateAuthority;

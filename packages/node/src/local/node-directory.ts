@@ -76,7 +76,7 @@ export async function initNodeDirectory(options: InitNodeDirectoryOptions): Prom
 export interface InitNodeRequestOptions extends Omit<InitNodeDirectoryOptions, "ca" | "anchorPem" | "signingAlgorithm" | "validityDays" | "notBefore"> {
   /** The federation root (PEM), obtained out of band. */
   readonly anchorPem: string;
-  readonly signingAlgorithm?: "ES256" | "EdDSA";
+  readonly signingAlgorithm?: "ES256" | "EdDSA" | "SM2SM3";
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
 }

@@ -18,6 +18,8 @@ export type { Sm4GcmSealed, Sm4GcmOptions } from "./sm4.js";
 export { parseCertificate, sm2PublicKeyFromCertificate, verifySm2CertificateSignature } from "./certificate.js";
 export type { ParsedCertificate } from "./certificate.js";
 export { issueSm2Certificate } from "./issue-certificate.js";
+export { createSm2CertificateRequest, isSm2CertificateRequest, readSm2CertificateRequest } from "./certificate-request.js";
+export type { CreateSm2CertificateRequestOptions, Sm2CertificateRequest } from "./certificate-request.js";
 export type { IssueSm2CertificateOptions, NameAttribute } from "./issue-certificate.js";
 export { issueX509Certificate } from "./issue-certificate.js";
 export type { CertificateSigningKey, CertificateSubjectKey, IssueX509CertificateOptions } from "./issue-certificate.js";

@@ -64,7 +64,7 @@ export interface IssueSm2CertificateOptions {
 
 const NAME_OIDS = { CN: "2.5.4.3", O: "2.5.4.10", OU: "2.5.4.11", C: "2.5.4.6", ST: "2.5.4.8", L: "2.5.4.7" } as const;
 
-function buildName(attrs: readonly NameAttribute[]): Name {
+export function buildName(attrs: readonly NameAttribute[]): Name {
   return new Name(
     attrs.map(([type, value]) => {
       // Country is PrintableString by RFC 5280; everything else UTF8String
@@ -156,7 +156,7 @@ function signerOf(key: CertificateSigningKey): { algorithm: string; sign: (tbs: 
   throw new TypeError("the certificate-signing key must be SM2, ECDSA P-256 or Ed25519");
 }
 
-function spkiOf(key: CertificateSubjectKey): { spki: SubjectPublicKeyInfo; ski: Uint8Array } {
+export function spkiOf(key: CertificateSubjectKey): { spki: SubjectPublicKeyInfo; ski: Uint8Array } {
   const sm2Point = key instanceof Uint8Array ? key : sm2PublicKeyOf(key);
   if (sm2Point !== undefined) {
     publicKeyHex(sm2Point);

@@ -11,6 +11,7 @@ export {
   type IssueFromRequestOptions,
   type KeyRequest,
   type NodeRequest,
+  type RequestSigningAlgorithm,
 } from "./node-request.js";
 export {
   createCrl,

@@ -8,7 +8,10 @@ import { TongbanError } from "../errors/index.js";
 import { TrustStore } from "../trust/index.js";
 import { describeCertificate } from "./describe-certificate.js";
 import { createFederationRoot } from "./federation-root.js";
+import { sm2PublicKeyFromCertificate } from "../gm/certificate.js";
+import { sm2PublicKeyOf } from "../gm/key-object.js";
 import { createNodeRequest, issueNodeCertificatesFromRequest, type NodeRequest } from "./node-request.js";
+import { toDer, toPem } from "./pem.js";
 import type { FederationRoot } from "./types.js";
 
 const NODE = "cn.330402.nanhu";
@@ -100,8 +103,32 @@ describe("certificate requests (enrolment without moving keys)", () => {
     await expect(sign(es.tls.requestPem, es.signing.requestPem, "not-a-node")).rejects.toThrow(/not a valid node id/);
   });
 
-  it("refuses to make requests for SM2SM3 or bad host names", async () => {
-    await expect(createNodeRequest({ nodeId: NODE, signingAlgorithm: "SM2SM3" as never })).rejects.toThrow(/ES256 or EdDSA/);
+  it("SM2SM3 (gm-v1): the signing request is signed with SM2-with-SM3, OpenSSL verifies it, and the certificate works in the trust store", async () => {
+    const gm = await createNodeRequest({ nodeId: NODE, signingAlgorithm: "SM2SM3" });
+    writeFileSync(join(dir, "sm2.csr"), gm.signing.requestPem);
+    const r = spawnSync("openssl", ["req", "-in", join(dir, "sm2.csr"), "-noout", "-verify", "-vfyopt", "distid:1234567812345678", "-text"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("SM2-with-SM3");
+    expect(r.stdout).toContain(`URI:urn:tongban:node:${NODE}`);
+    const c = await issueNodeCertificatesFromRequest({ ca: root, nodeId: NODE, tlsRequestPem: gm.tls.requestPem, signingRequestPem: gm.signing.requestPem, validityDays: 90 });
+    expect(c.signingAlgorithm).toBe("SM2SM3");
+    const store = new TrustStore({ anchor: root.certificatePem });
+    const signer = store.resolveSigner(store.addCertificate(c.signing.certificatePem), new Date());
+    expect(signer.nodeId).toBe(NODE);
+    // The certificate is for the key the node kept.
+    const kept = sm2PublicKeyOf(createPrivateKey(gm.signing.privateKeyPem));
+    expect(Buffer.from(sm2PublicKeyFromCertificate(toDer(c.signing.certificatePem))).equals(Buffer.from(kept!))).toBe(true);
+    // A damaged SM2 request is refused like any other.
+    const der = Buffer.from(gm.signing.requestPem.replace(/-----[^-]+-----|\s/g, ""), "base64");
+    der[der.length - 1] = der[der.length - 1]! ^ 0x01;
+    const bad = await refusal(issueNodeCertificatesFromRequest({ ca: root, nodeId: NODE, tlsRequestPem: gm.tls.requestPem, signingRequestPem: toPem(der, "CERTIFICATE REQUEST"), validityDays: 90 }));
+    expect(bad.message).toMatch(/does not verify under its own key/);
+    // An SM2 key is no TLS key.
+    expect((await refusal(issueNodeCertificatesFromRequest({ ca: root, nodeId: NODE, tlsRequestPem: gm.signing.requestPem, signingRequestPem: es.signing.requestPem, validityDays: 90 }))).message).toMatch(/TLS key is ECDSA P-256/);
+  });
+
+  it("refuses to make requests for another algorithm or bad host names", async () => {
+    await expect(createNodeRequest({ nodeId: NODE, signingAlgorithm: "RS256" as never })).rejects.toThrow(/ES256, EdDSA or SM2SM3/);
     await expect(createNodeRequest({ nodeId: NODE, signingAlgorithm: "ES256", dnsNames: ["bad host"] })).rejects.toThrow(/DNS name/);
     await expect(createNodeRequest({ nodeId: NODE, signingAlgorithm: "ES256", ipAddresses: ["300.1.1.1"] })).rejects.toThrow(/IP address/);
   });

@@ -1,7 +1,14 @@
-import { createPublicKey, type webcrypto } from "node:crypto";
+import { createPrivateKey, createPublicKey, type webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 import { Pkcs10CertificateRequest, Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension, subtleProvider } from "./x509-library.js";
 import { TongbanError } from "../errors/index.js";
+import { createSm2CertificateRequest, isSm2CertificateRequest, readSm2CertificateRequest } from "../gm/certificate-request.js";
+import { issueX509Certificate } from "../gm/issue-certificate.js";
+import { sm2PrivateKeyObject } from "../gm/key-object.js";
+import { generateSm2KeyPair } from "../gm/sm2-keys.js";
+import { keyIdOf } from "./key-id.js";
+import { randomSerial } from "./serial.js";
+import { KeyUsageFlags } from "./x509-library.js";
 import { validateNodeId } from "../identifiers/index.js";
 import { certifyPublicKey } from "./issue-certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, signingParams, type CertificateKeyAlgorithm } from "./keys.js";
@@ -19,10 +26,13 @@ export interface KeyRequest {
   readonly privateKeyPem: string;
 }
 
+/** The signing keys a node may request a certificate for: the jose-v1 suite's, or SM2 for gm-v1. */
+export type RequestSigningAlgorithm = CertificateKeyAlgorithm | "SM2SM3";
+
 /** What {@link createNodeRequest} made: a node's two keys and the requests for their certificates. */
 export interface NodeRequest {
   readonly nodeId: string;
-  readonly signingAlgorithm: CertificateKeyAlgorithm;
+  readonly signingAlgorithm: RequestSigningAlgorithm;
   readonly tls: KeyRequest;
   readonly signing: KeyRequest;
 }
@@ -30,8 +40,11 @@ export interface NodeRequest {
 /** Options of {@link createNodeRequest}. */
 export interface CreateNodeRequestOptions {
   readonly nodeId: string;
-  /** The signing key: ES256 (P-256) or EdDSA (Ed25519). The request flow does not cover SM2SM3 nodes. */
-  readonly signingAlgorithm: CertificateKeyAlgorithm;
+  /**
+   * The signing key: ES256 (P-256), EdDSA (Ed25519), or SM2SM3 — an SM2 key, also the node's gm-v1 encryption key,
+   * whose request is signed with SM2-with-SM3 (user ID `1234567812345678`).
+   */
+  readonly signingAlgorithm: RequestSigningAlgorithm;
   /** Host names the TLS certificate should carry besides `localhost` (the operator sees and may refuse them). */
   readonly dnsNames?: readonly string[];
   /** IP addresses the TLS certificate should carry besides `127.0.0.1`. */
@@ -55,7 +68,7 @@ export interface IssueFromRequestOptions {
 /** What {@link issueNodeCertificatesFromRequest} signed. */
 export interface CertifiedNode {
   readonly nodeId: string;
-  readonly signingAlgorithm: CertificateKeyAlgorithm;
+  readonly signingAlgorithm: RequestSigningAlgorithm;
   readonly tls: CertifiedRequest & { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
   readonly signing: CertifiedRequest;
 }
@@ -68,7 +81,7 @@ const REQUEST_LABELS = ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"];
  * `urn:tongban:node:<nodeId>`; the TLS request also carries the host names asked for. The keys stay with the node;
  * the requests go to the federation operator, who signs them with {@link issueNodeCertificatesFromRequest}.
  *
- * @throws TypeError for a malformed node id, DNS name or IP address, or an algorithm other than ES256 / EdDSA.
+ * @throws TypeError for a malformed node id, DNS name or IP address, or an algorithm other than ES256, EdDSA, SM2SM3.
  *
  * @example
  * ```ts
@@ -78,8 +91,8 @@ const REQUEST_LABELS = ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"];
  */
 export async function createNodeRequest(options: CreateNodeRequestOptions): Promise<NodeRequest> {
   const nodeId = checkNodeId(options.nodeId);
-  if (options.signingAlgorithm !== "ES256" && options.signingAlgorithm !== "EdDSA") {
-    throw new TypeError(`certificate requests are made for ES256 or EdDSA signing keys, not ${String(options.signingAlgorithm)} (an SM2SM3 node is issued with its keys by the operator: tongban pki issue --alg SM2SM3)`);
+  if (options.signingAlgorithm !== "ES256" && options.signingAlgorithm !== "EdDSA" && options.signingAlgorithm !== "SM2SM3") {
+    throw new TypeError(`signingAlgorithm must be ES256, EdDSA or SM2SM3, not ${String(options.signingAlgorithm)}`);
   }
   const dnsNames = [...new Set(options.dnsNames ?? [])];
   const ipAddresses = [...new Set(options.ipAddresses ?? [])];
@@ -104,14 +117,23 @@ export async function createNodeRequest(options: CreateNodeRequestOptions): Prom
     );
     return { requestPem: toPem(request.rawData, "CERTIFICATE REQUEST"), privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
   };
-  return { nodeId, signingAlgorithm: options.signingAlgorithm, tls: await make("ES256", true), signing: await make(options.signingAlgorithm, false) };
+  const signing = options.signingAlgorithm === "SM2SM3" ? sm2Request(nodeId) : await make(options.signingAlgorithm, false);
+  return { nodeId, signingAlgorithm: options.signingAlgorithm, tls: await make("ES256", true), signing };
+}
+
+/** An SM2 key and its request, signed with SM2-with-SM3 (WebCrypto knows no SM2). */
+function sm2Request(nodeId: string): KeyRequest {
+  const kp = generateSm2KeyPair();
+  const der = createSm2CertificateRequest({ subject: [["CN", nodeId]], privateKey: kp.privateKey, publicKey: kp.publicKey, uris: [nodeIdUri(nodeId)] });
+  return { requestPem: toPem(der, "CERTIFICATE REQUEST"), privateKeyPem: sm2PrivateKeyObject(kp.privateKey).export({ type: "pkcs8", format: "pem" }).toString() };
 }
 
 /**
  * Enrolment without moving keys, the operator's half: checks a node's two certificate requests and signs them with the
  * node profiles of {@link issueNodeCertificates} — the TLS certificate for the TLS request's key (P-256), with the host
  * names it asks for besides `localhost` and `127.0.0.1`; the signing certificate for the signing request's key
- * (P-256 → ES256, Ed25519 → EdDSA).
+ * (P-256 → ES256, Ed25519 → EdDSA, SM2 → SM2SM3: its request signed with SM2-with-SM3, its certificate the profile
+ * of `issueSm2SigningCertificate`).
  *
  * Each request must: parse; verify under its own key (proof that the requester holds the private key); name exactly
  * `nodeId` (URI SAN `urn:tongban:node:<nodeId>` and no other node; CN, if present, the same); carry a key fit for its
@@ -130,15 +152,37 @@ export async function issueNodeCertificatesFromRequest(options: IssueFromRequest
   const { notBefore, notAfter } = validityWindow(options.validityDays, options.notBefore);
   const dnsNames = [...new Set(["localhost", ...tls.dnsNames])];
   const ipAddresses = [...new Set(["127.0.0.1", ...tls.ipAddresses])];
-  const tlsCert = await certifyPublicKey({ ca: options.ca, commonName: nodeId, notBefore, notAfter, extensions: tlsProfile(nodeId, dnsNames, ipAddresses) }, tls.publicKey);
-  const signingCert = await certifyPublicKey({ ca: options.ca, commonName: nodeId, notBefore, notAfter, extensions: signingProfile(nodeId) }, signing.publicKey);
+  const tlsCert = await certifyPublicKey({ ca: options.ca, commonName: nodeId, notBefore, notAfter, extensions: tlsProfile(nodeId, dnsNames, ipAddresses) }, tls.publicKey!);
+  const signingCert =
+    signing.sm2Point === undefined
+      ? await certifyPublicKey({ ca: options.ca, commonName: nodeId, notBefore, notAfter, extensions: signingProfile(nodeId) }, signing.publicKey!)
+      : certifySm2(options.ca, nodeId, signing.sm2Point, notBefore, notAfter);
   return { nodeId, signingAlgorithm: signing.algorithm, tls: { ...tlsCert, dnsNames, ipAddresses }, signing: signingCert };
 }
 
+/** An SM2 signing certificate for a requested key: the profile of `issueSm2SigningCertificate`. */
+function certifySm2(ca: CertificateAuthority, nodeId: string, point: Uint8Array, notBefore: Date, notAfter: Date): CertifiedRequest {
+  const serial = randomSerial();
+  const der = issueX509Certificate({
+    subject: [["CN", nodeId]],
+    subjectPublicKey: point,
+    issuer: { certDer: toDer(ca.certificatePem), privateKey: createPrivateKey(ca.privateKeyPem) },
+    notBefore,
+    notAfter,
+    serialNumber: Buffer.from(serial, "hex"),
+    isCa: false,
+    keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyEncipherment,
+    subjectAltNameUris: [nodeIdUri(nodeId)],
+  });
+  return { certificatePem: toPem(der, "CERTIFICATE"), serial, kid: keyIdOf(der), notBefore, notAfter };
+}
+
 interface ReadRequest {
-  readonly publicKey: webcrypto.CryptoKey;
+  /** The WebCrypto key (P-256, Ed25519); undefined for SM2, which has `sm2Point`. */
+  readonly publicKey: webcrypto.CryptoKey | undefined;
+  readonly sm2Point?: Uint8Array;
   readonly spki: Uint8Array;
-  readonly algorithm: CertificateKeyAlgorithm;
+  readonly algorithm: RequestSigningAlgorithm;
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
 }
@@ -146,8 +190,11 @@ interface ReadRequest {
 async function readRequest(input: string | Uint8Array, use: "tls" | "signing", nodeId: string): Promise<ReadRequest> {
   let request: Pkcs10CertificateRequest;
   try {
-    request = new Pkcs10CertificateRequest(toDer(input, REQUEST_LABELS));
+    const der = toDer(input, REQUEST_LABELS);
+    if (isSm2CertificateRequest(der)) return readSm2Request(der, use, nodeId);
+    request = new Pkcs10CertificateRequest(der);
   } catch (err) {
+    if (err instanceof TongbanError) throw err;
     throw invalid(use, `not a PKCS#10 certificate request: ${err instanceof Error ? err.message : String(err)}`);
   }
   const spki = new Uint8Array(request.publicKey.rawData);
@@ -180,6 +227,21 @@ async function readRequest(input: string | Uint8Array, use: "tls" | "signing", n
   const params = algorithm === "ES256" ? { name: "ECDSA", namedCurve: "P-256" } : { name: "Ed25519" };
   const publicKey = await subtleProvider.subtle.importKey("spki", spki, params, true, ["verify"]);
   return { publicKey, spki, algorithm, dnsNames, ipAddresses };
+}
+
+/** An SM2 request (signed SM2-with-SM3): the same checks, by the GM code. */
+function readSm2Request(der: Uint8Array, use: "tls" | "signing", nodeId: string): ReadRequest {
+  let r: ReturnType<typeof readSm2CertificateRequest>;
+  try {
+    r = readSm2CertificateRequest(der);
+  } catch (err) {
+    throw invalid(use, `not a well-formed SM2 certificate request: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!r.verified) throw invalid(use, "its signature does not verify under its own key (no proof that the requester holds the private key)");
+  if (r.commonNames.length > 0 && (r.commonNames.length !== 1 || r.commonNames[0] !== nodeId)) throw invalid(use, `its subject CN is ${r.commonNames.join(", ")}, not ${nodeId}`);
+  if (r.uris.length !== 1 || r.uris[0] !== nodeIdUri(nodeId)) throw invalid(use, `it must name the node as exactly one URI SAN ${nodeIdUri(nodeId)}, found ${r.uris.length === 0 ? "none" : r.uris.join(", ")}`);
+  if (r.otherNames.length > 0) throw invalid(use, `it asks for names of a kind a node certificate does not carry: ${r.otherNames.join(", ")}`);
+  return { publicKey: undefined, sm2Point: r.publicKey, spki: r.publicKey, algorithm: "SM2SM3", dnsNames: r.dnsNames, ipAddresses: r.ipAddresses };
 }
 
 function checkNodeId(nodeId: string): string {
