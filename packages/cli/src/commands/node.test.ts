@@ -182,6 +182,10 @@ describe("tongban node", () => {
     const early = await tongban("node", "check", "--config", made.config);
     expect(early.code).not.toBe(0);
     expect(early.out + early.err).toMatch(/federation\.tlsCert/);
+    // The operator looks at a request before signing it.
+    const shown = await tongban("--json", "pki", "show", made.requests.tls);
+    expect(shown.code, shown.err).toBe(0);
+    expect(JSON.parse(shown.out)).toMatchObject({ type: "certificate-request", nodeIds: ["cn.330402.nanhu"], keyAlgorithm: "ES256", dnsNames: ["tongban.nanhu.example"], proofOfPossession: true });
     // The operator: a request for another node is refused; the node's own are signed.
     const wrong = await tongban("pki", "sign", "--ca", ca, "--node-id", "cn.330481.haining", "--tls", made.requests.tls, "--signing", made.requests.signing, "--out", join(dir, "wrong-certs"));
     expect(wrong.code).not.toBe(0);
@@ -204,6 +208,7 @@ describe("tongban node", () => {
     const gmSigned = await tongban("--json", "pki", "sign", "--ca", ca, "--node-id", "cn.330481.haining", "--tls", gmMade.requests.tls, "--signing", gmMade.requests.signing, "--out", join(dir, "gm-certs"));
     expect(gmSigned.code, gmSigned.err).toBe(0);
     expect((JSON.parse(gmSigned.out) as { signing: { algorithm: string } }).signing.algorithm).toBe("SM2SM3");
+    expect(JSON.parse((await tongban("--json", "pki", "show", gmMade.requests.signing)).out)).toMatchObject({ keyAlgorithm: "SM2", nodeIds: ["cn.330481.haining"], proofOfPossession: true });
     cpSync(join(dir, "gm-certs", "tls.crt"), join(gmDir, "pki", "tls.crt"));
     cpSync(join(dir, "gm-certs", "sign.crt"), join(gmDir, "pki", "sign.crt"));
     const gmOk = await tongban("--json", "node", "check", "--config", gmMade.config);

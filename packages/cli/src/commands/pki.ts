@@ -11,6 +11,7 @@ import {
   isRevocationReason,
   issueNodeCertificates,
   issueNodeCertificatesFromRequest,
+  describeCertificateRequest,
   readCrl,
   revokeCertificate,
   validateNodeId,
@@ -154,8 +155,8 @@ export const pkiCommand: CommandRegistrar = (program, ctx) => {
 
   pki
     .command("show")
-    .description("print a certificate's subject, node id, kid, validity and usages (or a CRL's entries)")
-    .argument("<file>", "certificate or CRL (PEM)")
+    .description("print a certificate's subject, node id, kid, validity and usages (or a CRL's entries, or what a certificate request asks for)")
+    .argument("<file>", "certificate, CRL or certificate request (PEM)")
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       await show(file, cmd, ctx);
     });
@@ -521,6 +522,25 @@ async function show(file: string, cmd: Command, ctx: CommandContext): Promise<vo
     out.line(`  crlNumber   ${summary.crlNumber ?? "-"}`);
     out.table(["serial", "revoked", "reason"], summary.revoked.map((r) => [r.serial, r.date, r.reason ?? ""]));
     out.result({ ok: true, type: "crl", ...summary });
+    return;
+  }
+  if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(pem)) {
+    // What an operator looks at before `pki sign`: whom it names, which key, and that the requester holds it.
+    const r = await describeCertificateRequest(pem);
+    out.table(
+      ["field", "value"],
+      [
+        ["subject", r.subject || "-"],
+        ["node id", r.nodeIds.join(", ") || "-"],
+        ["key", r.keyAlgorithm],
+        ["DNS names", r.dnsNames.join(", ") || "-"],
+        ["IP addresses", r.ipAddresses.join(", ") || "-"],
+        ["proof of possession", r.proofOfPossession ? "verified (signed with its own key)" : "FAILED: the request does not verify under its key"],
+        ["SHA-256 of the request", r.sha256],
+      ],
+    );
+    out.result({ ok: r.proofOfPossession, type: "certificate-request", ...r });
+    if (!r.proofOfPossession) throw new CliError("TRUST_CERT_INVALID", "the certificate request does not verify under its own key");
     return;
   }
   parseCertificate(pem, file);

@@ -4,7 +4,9 @@ export { createIntermediateCa, type CreateIntermediateCaOptions } from "./interm
 export { issueNodeCertificates, type IssueNodeCertificatesOptions } from "./node-certificates.js";
 export {
   createNodeRequest,
+  describeCertificateRequest,
   issueNodeCertificatesFromRequest,
+  type CertificateRequestSummary,
   type CertifiedNode,
   type CertifiedRequest,
   type CreateNodeRequestOptions,

@@ -10,7 +10,7 @@ import { describeCertificate } from "./describe-certificate.js";
 import { createFederationRoot } from "./federation-root.js";
 import { sm2PublicKeyFromCertificate } from "../gm/certificate.js";
 import { sm2PublicKeyOf } from "../gm/key-object.js";
-import { createNodeRequest, issueNodeCertificatesFromRequest, type NodeRequest } from "./node-request.js";
+import { createNodeRequest, describeCertificateRequest, issueNodeCertificatesFromRequest, type NodeRequest } from "./node-request.js";
 import { toDer, toPem } from "./pem.js";
 import type { FederationRoot } from "./types.js";
 
@@ -93,6 +93,9 @@ describe("certificate requests (enrolment without moving keys)", () => {
     const der = Buffer.from(es.signing.requestPem.replace(/-----[^-]+-----|\s/g, ""), "base64");
     der[der.length - 1] = der[der.length - 1]! ^ 0x01;
     const damaged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
+    expect(await describeCertificateRequest(damaged)).toMatchObject({ proofOfPossession: false, nodeIds: [NODE] });
+    expect(await describeCertificateRequest(es.signing.requestPem)).toMatchObject({ proofOfPossession: true, nodeIds: [NODE], keyAlgorithm: "ES256", subject: `CN=${NODE}` });
+    expect(await describeCertificateRequest(ed.signing.requestPem)).toMatchObject({ proofOfPossession: true, keyAlgorithm: "EdDSA" });
     const forged = await refusal(sign(es.tls.requestPem, damaged));
     expect(forged.details).toMatchObject({ request: "signing" });
     expect(forged.message).toMatch(/does not verify under its own key/);

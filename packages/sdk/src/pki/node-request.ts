@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type webcrypto } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, type webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 import { Pkcs10CertificateRequest, Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension, subtleProvider } from "./x509-library.js";
 import { TongbanError } from "../errors/index.js";
@@ -13,7 +13,7 @@ import { validateNodeId } from "../identifiers/index.js";
 import { certifyPublicKey } from "./issue-certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, signingParams, type CertificateKeyAlgorithm } from "./keys.js";
 import { DNS_NAME_PATTERN, signingProfile, tlsProfile } from "./node-certificates.js";
-import { nodeIdUri } from "./node-id.js";
+import { NODE_ID_URI_PREFIX, nodeIdUri } from "./node-id.js";
 import { toDer, toPem } from "./pem.js";
 import type { CertificateAuthority, IssuedCertificate } from "./types.js";
 import { validityWindow } from "./validity.js";
@@ -175,6 +175,62 @@ function certifySm2(ca: CertificateAuthority, nodeId: string, point: Uint8Array,
     subjectAltNameUris: [nodeIdUri(nodeId)],
   });
   return { certificatePem: toPem(der, "CERTIFICATE"), serial, kid: keyIdOf(der), notBefore, notAfter };
+}
+
+/** What a certificate request asks for, as {@link describeCertificateRequest} reads it. */
+export interface CertificateRequestSummary {
+  /** The subject, e.g. `CN=cn.330402.nanhu`. */
+  readonly subject: string;
+  /** Node ids named by `urn:tongban:node:` URI SANs (a node's request names exactly one). */
+  readonly nodeIds: readonly string[];
+  /** `ES256` (P-256), `EdDSA` (Ed25519), `SM2`, or the key type found. */
+  readonly keyAlgorithm: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  /** True when the request's signature verifies under its own key: the requester holds the private key. */
+  readonly proofOfPossession: boolean;
+  /** SHA-256 of the request (DER), hex: to compare with what the node's operator says they sent. */
+  readonly sha256: string;
+}
+
+/**
+ * Reads a certificate request without judging it for a node — for an operator to look at before signing
+ * (`tongban pki show`).
+ *
+ * @throws TongbanError TRUST_CERT_INVALID when it is not a PKCS#10 request.
+ */
+export async function describeCertificateRequest(input: string | Uint8Array): Promise<CertificateRequestSummary> {
+  let der: Uint8Array;
+  try {
+    der = toDer(input, REQUEST_LABELS);
+  } catch (err) {
+    throw new TongbanError("TRUST_CERT_INVALID", `not a PKCS#10 certificate request: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const sha256 = createHash("sha256").update(der).digest("hex");
+  const nodeIdsOf = (uris: readonly string[]) => uris.filter((u) => u.startsWith(NODE_ID_URI_PREFIX)).map((u) => u.slice(NODE_ID_URI_PREFIX.length));
+  try {
+    if (isSm2CertificateRequest(der)) {
+      const r = readSm2CertificateRequest(der);
+      return { subject: r.commonNames.map((cn) => `CN=${cn}`).join(", "), nodeIds: nodeIdsOf(r.uris), keyAlgorithm: "SM2", dnsNames: r.dnsNames, ipAddresses: r.ipAddresses, proofOfPossession: r.verified, sha256 };
+    }
+    const request = new Pkcs10CertificateRequest(der);
+    const key = createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: "der", type: "spki" });
+    const keyAlgorithm = key.asymmetricKeyType === "ed25519" ? "EdDSA" : key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1" ? "ES256" : `${key.asymmetricKeyType ?? "unknown"}${key.asymmetricKeyDetails?.namedCurve === undefined ? "" : ` ${key.asymmetricKeyDetails.namedCurve}`}`;
+    const sanExtension = request.getExtension("2.5.29.17");
+    const names = sanExtension === null ? [] : new SubjectAlternativeNameExtension(sanExtension.rawData).names.toJSON();
+    const proofOfPossession = await request.verify(subtleProvider).catch(() => false);
+    return {
+      subject: request.subject,
+      nodeIds: nodeIdsOf(names.filter((n) => n.type === "url").map((n) => n.value)),
+      keyAlgorithm,
+      dnsNames: names.filter((n) => n.type === "dns").map((n) => n.value),
+      ipAddresses: names.filter((n) => n.type === "ip").map((n) => n.value),
+      proofOfPossession,
+      sha256,
+    };
+  } catch (err) {
+    throw new TongbanError("TRUST_CERT_INVALID", `not a readable certificate request: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 interface ReadRequest {
