@@ -8,6 +8,9 @@ usage: grpc_client.py ADDRESS --ca ROOT.pem [--cert TLS.crt --key TLS.key] CALL 
   node-info
   deliver ENVELOPE_FILE --receipt-out FILE      (checks the receipt binds the receipt digest of what was sent)
   mapping-table PUBLISHER KIND [VERSION] --out FILE
+  pull --wait-ms MS --envelope-out FILE --refuse CODE [--retry-after MS]
+      (docs/protocol.md §9: takes one envelope queued for this node with PullEvents, fetches the materials it
+       lists with FetchMaterial and checks their SHA-256, and answers it with AcknowledgePulled: a refusal)
 Prints one JSON object; exits 0 on success, 1 when the node refused (with its gRPC status and Tongban error code).
 """
 import argparse
@@ -18,7 +21,7 @@ import sys
 
 import grpc
 
-from verify_envelope import message
+from verify_envelope import fields, message
 
 SERVICE = "/tongban.v1.FederationService/"
 
@@ -48,6 +51,55 @@ def receipt_digest(envelope):
     for part in (env.get("header", b""), env.get("body", b""), sig.get("protected", b""), sig.get("value", b"")):
         h.update(struct.pack(">I", len(part)) + part)
     return h.digest()
+
+
+def field_varint(number, n):
+    return varint(number << 3) + varint(n)
+
+
+def stream(channel, method, request, timeout):
+    rpc = channel.unary_stream(SERVICE + method, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    return rpc(request, timeout=timeout)
+
+
+def pull(channel, args):
+    """Pull mode as a pull node does it (docs/protocol.md §9), answering the envelope with a refusal."""
+    wait_ms = int(args.wait_ms)
+    request = field_varint(2, 1) + field_varint(3, wait_ms)  # after: empty (from the oldest), max 1, wait_ms
+    events = list(stream(channel, "PullEvents", request, timeout=wait_ms / 1000 + 10))
+    if not events:
+        return {"ok": True, "pulled": 0}
+    cursor, envelope, materials = b"", b"", []
+    for number, value in fields(events[0]):
+        if number == 1:
+            cursor = value
+        elif number == 2:
+            envelope = value
+        elif number == 3:
+            materials.append(value)  # repeated bytes: every occurrence
+    open(args.envelope_out, "wb").write(envelope)
+    header = message(message(envelope, {1: "header"}).get("header", b""), {2: "message_id", 8: "case_id"})
+    fetched = []
+    for digest in materials:
+        chunks = stream(channel, "FetchMaterial", field_bytes(1, header.get("case_id", b"")) + field_bytes(2, digest), timeout=30)
+        data = b"".join(message(c, {2: "data"}).get("data", b"") for c in chunks)
+        fetched.append(hashlib.sha256(data).digest() == digest)
+    refusal = field_bytes(1, args.refuse.encode()) + field_bytes(2, b"refused by the Python pull client") + (field_varint(3, int(args.retry_after)) if args.retry_after else b"")
+    answer = call(channel, "AcknowledgePulled", field_bytes(1, field_bytes(1, cursor) + field_bytes(3, refusal)))
+    unknown = [v.decode() for n, v in fields(answer) if n == 2]
+    accepted = message(answer, {1: "accepted"}).get("accepted", 0)
+    # The same cursor again: already answered, so the node names it unknown.
+    again = call(channel, "AcknowledgePulled", field_bytes(1, field_bytes(1, cursor) + field_bytes(3, refusal)))
+    return {
+        "ok": True,
+        "pulled": len(events),
+        "message_id": header.get("message_id", b"").decode(),
+        "materials": len(materials),
+        "materials_match_digests": all(fetched) and len(fetched) == len(materials),
+        "accepted": accepted,
+        "unknown": unknown,
+        "answered_twice_unknown": [v.decode() for n, v in fields(again) if n == 2] == [cursor.decode()],
+    }
 
 
 def call(channel, method, request):
@@ -86,6 +138,8 @@ def run(args):
             res = message(call(channel, "GetMappingTable", req), {1: "version", 2: "document"})
             open(args.out, "wb").write(res.get("document", b""))
             return {"ok": True, "version": res.get("version", b"").decode()}
+        if args.call == "pull":
+            return pull(channel, args)
         raise SystemExit("unknown call %s" % args.call)
 
 
@@ -97,6 +151,10 @@ def main():
     p.add_argument("--key")
     p.add_argument("--receipt-out")
     p.add_argument("--out")
+    p.add_argument("--wait-ms", default="5000")
+    p.add_argument("--envelope-out")
+    p.add_argument("--refuse", default="OVERLOADED")
+    p.add_argument("--retry-after")
     p.add_argument("call")
     p.add_argument("args", nargs="*")
     args = p.parse_args()
