@@ -420,6 +420,56 @@ describe("outbox over mutual TLS", () => {
     }
   });
 
+  it("a partner slow to answer delays only its own messages: the loop's rounds go on for the others", async () => {
+    const store = await openLevelStore(newDir());
+    const committer = new GroupCommitter(store);
+    const JIASHAN = "cn.330421.jiashan";
+    const digests = new Map<string, string>();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const outbox = new Outbox({
+      store,
+      committer,
+      // 吴江 takes its time (as a partner that accepts the connection and does not answer, up to the deadline).
+      send: async (destination, envelope) => {
+        const id = [...digests.keys()].find((k) => Buffer.from(envelope).includes(Buffer.from(k)))!;
+        if (destination === WUJIANG) await held;
+        return new TextEncoder().encode(`${destination} ${id}`);
+      },
+      verifyReceipt: async (bytes) => {
+        const [signer, id] = new TextDecoder().decode(bytes).split(" ") as [string, string];
+        return { signer: { nodeId: signer }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+      },
+      schedule: new RetrySchedule(FAST),
+    });
+    const add = async (destination: string) => {
+      const m = await createEnvelope({ body: { kind: { case: "statusUpdate", value: { state: CaseState.ACCEPTED } } }, sender: QINGPU, recipient: destination, caseId: newMessageId(), sequence: 1, signer: identity(QINGPU).signer });
+      digests.set(m.messageId, Buffer.from(m.receiptDigest).toString("hex"));
+      await outbox.enqueue({ messageId: m.messageId, destination, caseId: m.header.caseId, envelope: m.bytes, receiptDigest: m.receiptDigest });
+      outbox.poke();
+      return m.messageId;
+    };
+    outbox.start(20);
+    try {
+      const slow = await add(WUJIANG);
+      await until(async () => (await outbox.status(slow))?.status === "SENDING");
+      // Enqueued while 吴江's attempt hangs: 嘉善's message is acknowledged anyway, and a second one for 吴江 waits.
+      const quick = await add(JIASHAN);
+      const later = await add(WUJIANG);
+      await until(async () => (await outbox.status(quick))?.status === "ACKNOWLEDGED", 5_000);
+      expect((await outbox.status(slow))?.status).toBe("SENDING");
+      expect((await outbox.status(later))?.status).toBe("QUEUED");
+      release();
+      await until(async () => (await outbox.status(later))?.status === "ACKNOWLEDGED", 5_000);
+      expect((await outbox.status(slow))?.status).toBe("ACKNOWLEDGED");
+    } finally {
+      release();
+      await outbox.stop();
+      await committer.close();
+      await store.close();
+    }
+  });
+
   it("sends the queued bytes as they are and keeps the receipt as the partner sent it, not re-encoded", async () => {
     // Both envelopes in a valid but non-canonical encoding (fields in reverse order): re-encoding would change them.
     const reversed = (bytes: Uint8Array): Uint8Array => {

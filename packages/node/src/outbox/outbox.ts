@@ -140,6 +140,8 @@ export class Outbox {
    * partner would be tried, logged and rescheduled on its own — thousands of attempts for one fact.
    */
   readonly #unreachable = new Map<string, { failures: number; until: number }>();
+  /** Destinations with lanes in flight, and their work: a round leaves them be (see #startRound). */
+  readonly #busy = new Map<string, Promise<number>>();
 
   constructor(components: OutboxComponents) {
     this.#c = components;
@@ -244,15 +246,26 @@ export class Outbox {
    * time in enqueue order; a failure stops that lane's round (its later
    * messages must not overtake it). At most {@link Outbox.lanesPerDestination}
    * lanes of one destination are in flight at once. Returns how many were
-   * acknowledged.
+   * acknowledged, once every destination this round started on is done.
    */
   async tick(): Promise<number> {
+    const counts = await Promise.all(await this.#startRound());
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Reads what is due and starts each destination's lanes, without waiting for them: a destination still busy from
+   * an earlier round is left to it (its due messages go in a later round), so one partner that is slow to answer —
+   * up to the sender's deadline — never holds back the others. Returns the destinations' work, each resolving to
+   * how many it got acknowledged.
+   */
+  async #startRound(): Promise<Promise<number>[]> {
     const now = this.#now();
     const due: OutboxRecord[] = [];
     for await (const e of this.#c.store.iterate({ ...storeKeys.outboxDue.range(), lt: storeKeys.outboxDue.key(now + 1, "") })) {
       const [, messageId] = storeKeys.outboxDue.decode(e.key);
       const r = await this.status(messageId);
-      if (r !== undefined && (r.status === "QUEUED" || r.status === "RETRY_WAIT")) due.push(r);
+      if (r !== undefined && (r.status === "QUEUED" || r.status === "RETRY_WAIT") && !this.#busy.has(r.destination)) due.push(r);
     }
     const byDestination = new Map<string, Map<string, OutboxRecord[]>>();
     for (const r of due.sort((a, b) => a.order - b.order)) {
@@ -261,40 +274,53 @@ export class Outbox {
       lanes.set(lane, [...(lanes.get(lane) ?? []), r]);
       byDestination.set(r.destination, lanes);
     }
-    const counts = await Promise.all(
-      [...byDestination].map(async ([destination, lanes]) => {
-        const queue = [...lanes.values()];
-        const breaker = this.#unreachable.get(destination);
-        if (breaker !== undefined && breaker.until > now) {
-          // Not tried while the destination is unreachable: due again when its wait ends (so rounds meanwhile do
-          // not read them), or FAILED at their final deadline.
-          await this.#hold(queue.flat(), breaker.until, now);
-          return 0;
+    const started: Promise<number>[] = [];
+    for (const [destination, lanes] of byDestination) {
+      if (this.#busy.has(destination)) continue;
+      const work = this.#sendTo(destination, [...lanes.values()], now).finally(() => {
+        this.#busy.delete(destination);
+        // What it found (a partner back: its waiting messages pulled forward) goes in a round now, not at the interval.
+        if (this.#again) this.poke();
+      });
+      this.#busy.set(destination, work);
+      started.push(work);
+    }
+    return started;
+  }
+
+  /** One destination's part of a round: its lanes, or holding them while it is unreachable. */
+  async #sendTo(destination: string, queue: OutboxRecord[][], now: number): Promise<number> {
+    const breaker = this.#unreachable.get(destination);
+    if (breaker !== undefined && breaker.until > now) {
+      // Not tried while the destination is unreachable: due again when its wait ends (so rounds meanwhile do
+      // not read them), or FAILED at their final deadline.
+      await this.#hold(queue.flat(), breaker.until, now);
+      return 0;
+    }
+    let ok = 0;
+    const runLane = async (): Promise<void> => {
+      for (let list = queue.shift(); list !== undefined; list = queue.shift()) {
+        for (const r of list) {
+          const open = this.#unreachable.get(destination);
+          if (open !== undefined && open !== breaker) return; // it became unreachable during this round
+          if (!(await this.#attempt(r))) break;
+          ok++;
         }
-        let ok = 0;
-        const runLane = async (): Promise<void> => {
-          for (let list = queue.shift(); list !== undefined; list = queue.shift()) {
-            for (const r of list) {
-              const open = this.#unreachable.get(destination);
-              if (open !== undefined && open !== breaker) return; // it became unreachable during this round
-              if (!(await this.#attempt(r))) break;
-              ok++;
-            }
-          }
-        };
-        // A destination coming off its wait gets one probe lane; once it answers, the next round sends the rest.
-        const width = breaker === undefined ? this.lanesPerDestination : 1;
-        await Promise.all(Array.from({ length: Math.min(width, queue.length) }, runLane));
-        return ok;
-      }),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+      }
+    };
+    // A destination coming off its wait gets one probe lane; once it answers, the next round sends the rest.
+    const width = breaker === undefined ? this.lanesPerDestination : 1;
+    await Promise.all(Array.from({ length: Math.min(width, queue.length) }, runLane));
+    return ok;
   }
 
   /** Lanes of one destination sent at once (default 16). */
   lanesPerDestination = 16;
 
-  /** Runs {@link tick} every `intervalMs` until {@link stop}; {@link poke} runs one sooner. */
+  /**
+   * Runs a round every `intervalMs` until {@link stop}; {@link poke} runs one sooner. A round starts each
+   * destination's lanes and does not wait for them, so a partner slow to answer delays only its own messages.
+   */
   start(intervalMs = 250): void {
     if (!this.#stopped) return;
     this.#stopped = false;
@@ -302,7 +328,14 @@ export class Outbox {
       this.#timer = undefined;
       if (this.#stopped) return;
       this.#again = false;
-      this.#running = this.tick().catch(() => 0);
+      // The round returns once its destinations are started; each finishes on its own (#startRound).
+      this.#running = this.#startRound().then(
+        (works) => {
+          for (const w of works) w.catch(() => 0); // a destination's failure is its own; the loop goes on
+          return 0;
+        },
+        () => 0,
+      );
       void this.#running.then(() => {
         this.#running = undefined;
         if (!this.#stopped) this.#timer = setTimeout(loop, this.#again ? 0 : intervalMs);
@@ -328,6 +361,7 @@ export class Outbox {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     await this.#running;
+    await Promise.all([...this.#busy.values()].map((w) => w.catch(() => 0)));
   }
 
   async #attempt(r: OutboxRecord): Promise<boolean> {
