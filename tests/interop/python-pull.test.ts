@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLocalFederation, type LocalFederation } from "@tongban/node";
+import { startLocalFederation, until, type LocalFederation } from "@tongban/node";
 import { CaseState, HandlingMode, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PYTHON, QINGPU, WUJIANG } from "./fixture.js";
@@ -16,16 +16,6 @@ const VERIFY_ENVELOPE = fileURLToPath(new URL("./verify_envelope.py", import.met
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "mapping");
 let dir: string;
 let fed: LocalFederation;
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 beforeAll(async () => {
   const probe = spawnSync(PYTHON, ["-c", "import grpc, jwcrypto"]);
@@ -96,7 +86,7 @@ describe("a Python pull client (grpcio) as a pull node of a reference node", () 
     const s = await until("the refusal recorded", async () => {
       const r = await qingpu.getMessageStatus({ messageId });
       return r.lastError.includes("OVERLOADED") ? r : undefined;
-    });
+    }, 20_000);
     expect(s.status === MessageStatus.RETRY_WAIT || s.status === MessageStatus.SENDING).toBe(true);
     expect(s.lastError).toContain("refused by the Python pull client");
 

@@ -1,7 +1,7 @@
 /**
- * Shared by the end-to-end tests of this folder (not exported from the
- * package): polling, material uploads, a standard application and a
- * remote-receipt case run to the end.
+ * Shared by the end-to-end tests of this folder: polling, material uploads,
+ * a standard application and a remote-receipt case run to the end. Only
+ * {@link until} is exported from the package (the cross-package tests poll too).
  */
 import { createHash } from "node:crypto";
 import { TrustStore, verifyEnvelope, type PlatformClient } from "@tongban/sdk";
