@@ -190,6 +190,9 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const events = new EventLog(store);
   await events.open();
   const materials = new MaterialStore(store);
+  // Before any server listens: what uploads cut short by a crash left behind goes (docs/node.md "Materials").
+  const swept = await materials.recover();
+  if (swept.chunks > 0) logger.info(swept, "materials: removed the chunks of uploads cut short by the last stop");
   const serializer = new KeyedSerializer();
   const emit = async (init: Parameters<EventLog["ops"]>[0]): Promise<NodeEvent> => {
     const { event, op } = events.ops(init, clock());

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { TongbanError } from "@tongban/sdk";
+import { KeyedSerializer } from "../inbox/keyed-serializer.js";
 import { storeKeys } from "../store/keys.js";
 import type { Store } from "../store/types.js";
 
@@ -29,6 +30,12 @@ export interface MaterialLimits {
   readonly maxBytes?: number;
   /** Largest chunk accepted, in bytes (default 4 MiB). */
   readonly maxChunkBytes?: number;
+  /**
+   * Longest wait for an upload's next chunk, in ms (default 120,000): a
+   * stalled upload is ended (TRANSPORT_DEADLINE_EXCEEDED, nothing kept), so it
+   * cannot hold back another upload of the same material for ever.
+   */
+  readonly idleMs?: number;
 }
 
 /** The chunk size the node sends in (FetchMaterial, PutMaterial): 256 KiB. */
@@ -48,11 +55,14 @@ export class MaterialStore {
   readonly #store: Store;
   readonly #maxBytes: number;
   readonly #maxChunk: number;
+  readonly #idleMs: number;
+  readonly #uploads = new KeyedSerializer();
 
   constructor(store: Store, limits: MaterialLimits = {}) {
     this.#store = store;
     this.#maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
     this.#maxChunk = limits.maxChunkBytes ?? 4 * 1024 * 1024;
+    this.#idleMs = limits.idleMs ?? 120_000;
   }
 
   /** The material's record, or undefined. */
@@ -72,59 +82,144 @@ export class MaterialStore {
    * byte arrived and the digest matched; `alreadyPresent` when it was stored
    * before (the rest of the stream is drained, not stored again).
    *
+   * Uploads of one digest run one at a time (a second waits for the first,
+   * then finds the material stored), so two streams never write the same
+   * chunk keys. An upload that fails part way — bad chunks, a digest
+   * mismatch, the client going away — keeps none of its chunks; a crash
+   * part way leaves chunks that {@link recover} removes at the next start.
+   *
    * @throws TongbanError ENVELOPE_MALFORMED for inconsistent chunks (digest,
    *   size or offset changing, a gap), ENVELOPE_TOO_LARGE past the limits,
    *   CASE_MATERIAL_DIGEST_MISMATCH when the bytes do not hash to the
    *   digest (nothing is kept).
    */
   async put(chunks: AsyncIterable<MaterialChunk>): Promise<MaterialInfo & { alreadyPresent: boolean }> {
-    let digest: Uint8Array | undefined;
-    let hex = "";
-    let total = 0;
+    const it = chunks[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done === true) throw new TongbanError("ENVELOPE_MALFORMED", "an upload needs at least one chunk");
+    const c = first.value;
+    if (c.digest.length !== 32) throw new TongbanError("ENVELOPE_MALFORMED", `a material digest is 32 bytes of SHA-256, got ${c.digest.length}`);
+    if (c.digestAlgorithm !== undefined && c.digestAlgorithm !== "" && c.digestAlgorithm !== "sha256") {
+      throw new TongbanError("ENVELOPE_MALFORMED", `material digest algorithm ${c.digestAlgorithm} is not supported here (sha256)`);
+    }
+    const total = Number(c.totalSize);
+    if (!Number.isSafeInteger(total) || total < 0) throw new TongbanError("ENVELOPE_MALFORMED", "material total_size is invalid");
+    if (total > this.#maxBytes) throw new TongbanError("ENVELOPE_TOO_LARGE", `material of ${total} bytes exceeds the limit of ${this.#maxBytes}`, { details: { size: total, limit: this.#maxBytes } });
+    const digest = Uint8Array.from(c.digest);
+    const hex = Buffer.from(digest).toString("hex");
+    return this.#uploads.run(hex, () => this.#take(digest, hex, total, c, it));
+  }
+
+  /** Stores one upload whose first chunk has been read; the caller holds the digest's turn. */
+  async #take(digest: Uint8Array, hex: string, total: number, first: MaterialChunk, rest: AsyncIterator<MaterialChunk>): Promise<MaterialInfo & { alreadyPresent: boolean }> {
+    const present = await this.info(hex);
+    if (present?.complete === true) {
+      // Stored before: read the stream to its end (a client expects its upload taken), store nothing.
+      for (let r = await this.#next(rest); r.done !== true; r = await this.#next(rest)) this.#sameMaterial(r.value, digest, total);
+      return { ...present, alreadyPresent: true };
+    }
+    // Chunks a crashed upload left behind must not outlive this one (recover() also removes them at start).
+    await this.#discard(digest);
+    const hash = createHash("sha256");
     let offset = 0;
     let index = 0;
-    let present = false;
-    const hash = createHash("sha256");
-    for await (const c of chunks) {
-      if (digest === undefined) {
-        if (c.digest.length !== 32) throw new TongbanError("ENVELOPE_MALFORMED", `a material digest is 32 bytes of SHA-256, got ${c.digest.length}`);
-        if (c.digestAlgorithm !== undefined && c.digestAlgorithm !== "" && c.digestAlgorithm !== "sha256") {
-          throw new TongbanError("ENVELOPE_MALFORMED", `material digest algorithm ${c.digestAlgorithm} is not supported here (sha256)`);
-        }
-        digest = c.digest;
-        hex = Buffer.from(digest).toString("hex");
-        total = Number(c.totalSize);
-        if (!Number.isSafeInteger(total) || total < 0) throw new TongbanError("ENVELOPE_MALFORMED", "material total_size is invalid");
-        if (total > this.#maxBytes) throw new TongbanError("ENVELOPE_TOO_LARGE", `material of ${total} bytes exceeds the limit of ${this.#maxBytes}`, { details: { size: total, limit: this.#maxBytes } });
-        present = await this.has(digest);
-      } else if (Buffer.compare(Buffer.from(c.digest), Buffer.from(digest)) !== 0 || Number(c.totalSize) !== total) {
-        throw new TongbanError("ENVELOPE_MALFORMED", "digest and total_size must be the same in every chunk of a material");
+    try {
+      for (let r: IteratorResult<MaterialChunk> = { done: false, value: first }; r.done !== true; r = await this.#next(rest)) {
+        const c = r.value;
+        this.#sameMaterial(c, digest, total);
+        if (Number(c.offset) !== offset) throw new TongbanError("ENVELOPE_MALFORMED", `material chunk at offset ${String(c.offset)}, expected ${offset}`, { details: { expected: offset } });
+        if (c.data.length > this.#maxChunk) throw new TongbanError("ENVELOPE_TOO_LARGE", `material chunk of ${c.data.length} bytes exceeds ${this.#maxChunk}`);
+        if (offset + c.data.length > total) throw new TongbanError("ENVELOPE_MALFORMED", `material is longer than its total_size ${total}`);
+        if (c.data.length === 0) continue;
+        hash.update(c.data);
+        await this.#store.batch([{ type: "put", key: storeKeys.material.key(digest, index), value: c.data }]);
+        index++;
+        offset += c.data.length;
       }
-      if (present) continue;
-      if (Number(c.offset) !== offset) throw new TongbanError("ENVELOPE_MALFORMED", `material chunk at offset ${String(c.offset)}, expected ${offset}`, { details: { expected: offset } });
-      if (c.data.length > this.#maxChunk) throw new TongbanError("ENVELOPE_TOO_LARGE", `material chunk of ${c.data.length} bytes exceeds ${this.#maxChunk}`);
-      if (offset + c.data.length > total) throw new TongbanError("ENVELOPE_MALFORMED", `material is longer than its total_size ${total}`);
-      if (c.data.length === 0) continue;
-      hash.update(c.data);
-      await this.#store.batch([{ type: "put", key: storeKeys.material.key(digest, index), value: c.data }]);
-      index++;
-      offset += c.data.length;
-    }
-    if (digest === undefined) throw new TongbanError("ENVELOPE_MALFORMED", "an upload needs at least one chunk");
-    if (present) return { ...((await this.info(digest)) as MaterialInfo), alreadyPresent: true };
-    const actual = hash.digest();
-    if (offset !== total || Buffer.compare(actual, Buffer.from(digest)) !== 0) {
-      await this.#discard(digest, index);
+      const actual = hash.digest();
       if (offset !== total) throw new TongbanError("ENVELOPE_MALFORMED", `material ended after ${offset} of ${total} bytes`, { details: { received: offset, totalSize: total } });
-      throw new TongbanError("CASE_MATERIAL_DIGEST_MISMATCH", `material bytes hash to ${actual.toString("hex")}, not ${hex}`, { details: { expected: hex, actual: actual.toString("hex") } });
+      if (Buffer.compare(actual, Buffer.from(digest)) !== 0) {
+        throw new TongbanError("CASE_MATERIAL_DIGEST_MISMATCH", `material bytes hash to ${actual.toString("hex")}, not ${hex}`, { details: { expected: hex, actual: actual.toString("hex") } });
+      }
+      const info: MaterialInfo = { digest: hex, size: total, chunks: index, complete: true };
+      await this.#store.batch([{ type: "put", key: infoKey(hex), value: enc.encode(JSON.stringify(info)) }]);
+      return { ...info, alreadyPresent: false };
+    } catch (err) {
+      // Nothing of a failed upload is kept; a failure to clean up is left to recover() and must not hide the cause.
+      if (index > 0) await this.#discard(digest).catch(() => undefined);
+      throw err;
     }
-    const info: MaterialInfo = { digest: hex, size: total, chunks: index, complete: true };
-    await this.#store.batch([{ type: "put", key: infoKey(hex), value: enc.encode(JSON.stringify(info)) }]);
-    return { ...info, alreadyPresent: false };
+  }
+
+  /** The stream's next chunk, or TRANSPORT_DEADLINE_EXCEEDED (the stream ended) when none comes within the idle limit. */
+  async #next(rest: AsyncIterator<MaterialChunk>): Promise<IteratorResult<MaterialChunk>> {
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void Promise.resolve(rest.return?.()).catch(() => undefined);
+        reject(new TongbanError("TRANSPORT_DEADLINE_EXCEEDED", `no chunk of the material came for ${this.#idleMs} ms: the upload was ended and nothing of it kept`, { details: { idleMs: this.#idleMs } }));
+      }, this.#idleMs);
+    });
+    try {
+      return await Promise.race([rest.next(), idle]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #sameMaterial(c: MaterialChunk, digest: Uint8Array, total: number): void {
+    if (Buffer.compare(Buffer.from(c.digest.buffer, c.digest.byteOffset, c.digest.byteLength), Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength)) !== 0 || Number(c.totalSize) !== total) {
+      throw new TongbanError("ENVELOPE_MALFORMED", "digest and total_size must be the same in every chunk of a material");
+    }
+  }
+
+  /**
+   * What uploads cut short left behind, without removing it: the chunks of
+   * a material with no complete record, and chunks past a complete
+   * material's recorded count (see {@link recover}).
+   */
+  async leftovers(): Promise<{ materials: number; chunks: number }> {
+    let materials = 0;
+    let chunks = 0;
+    for await (const _ of this.#leftoverKeys(() => materials++)) chunks++;
+    return { materials, chunks };
+  }
+
+  /**
+   * Removes what uploads cut short by a crash left behind ({@link leftovers}).
+   * Run at start, before any upload is taken. Returns what it removed.
+   */
+  async recover(): Promise<{ materials: number; chunks: number }> {
+    let materials = 0;
+    let chunks = 0;
+    const ops: { type: "del"; key: Uint8Array }[] = [];
+    for await (const key of this.#leftoverKeys(() => materials++)) {
+      ops.push({ type: "del", key });
+      chunks++;
+      if (ops.length >= 1_000) await this.#store.batch(ops.splice(0));
+    }
+    if (ops.length > 0) await this.#store.batch(ops);
+    return { materials, chunks };
+  }
+
+  async *#leftoverKeys(onUnfinished: () => void): AsyncGenerator<Uint8Array> {
+    let current = "";
+    let keep = 0;
+    for await (const e of this.#store.iterate(storeKeys.material.range())) {
+      const [digest, index] = storeKeys.material.decode(e.key);
+      const hex = Buffer.from(digest).toString("hex");
+      if (hex !== current) {
+        current = hex;
+        const info = await this.info(hex);
+        keep = info?.complete === true ? info.chunks : 0;
+        if (info?.complete !== true) onUnfinished();
+      }
+      if (index >= keep) yield e.key;
+    }
   }
 
   /** Streams a stored material from `offset`, in the chunks it was stored in (split at `offset`). */
-  // An interrupted upload may have left chunks past `chunks`; reads stop at the recorded count.
+  // Reads stop at the recorded count (chunks past it, left by a crash, are removed by recover()).
   async *read(digest: Uint8Array, offset = 0): AsyncGenerator<{ offset: number; data: Uint8Array; totalSize: number }> {
     const info = await this.info(digest);
     if (info?.complete !== true) throw new TongbanError("CASE_MATERIAL_MISSING", `material ${Buffer.from(digest).toString("hex")} is not stored here`, { details: { digest: Buffer.from(digest).toString("hex") } });
@@ -139,9 +234,10 @@ export class MaterialStore {
     }
   }
 
-  async #discard(digest: Uint8Array, chunks: number): Promise<void> {
-    const ops = [];
-    for (let i = 0; i < chunks; i++) ops.push({ type: "del" as const, key: storeKeys.material.key(digest, i) });
+  /** Deletes every stored chunk of a material (not its record). */
+  async #discard(digest: Uint8Array): Promise<void> {
+    const ops: { type: "del"; key: Uint8Array }[] = [];
+    for await (const e of this.#store.iterate(storeKeys.material.range(digest))) ops.push({ type: "del", key: e.key });
     if (ops.length > 0) await this.#store.batch(ops);
   }
 }

@@ -189,6 +189,33 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     expect(b.view?.caseId).toBe(a.view?.caseId);
   });
 
+  it("an upload the platform abandons part way keeps nothing; two uploads of one material at once store it once, byte for byte", async () => {
+    const materials = fed.node(QINGPU).composed!.materials;
+    const data = new Uint8Array(600_000).map((_, i) => (i * 7919) % 251);
+    const digest = createHash("sha256").update(data).digest();
+    const chunks = async function* (size: number, failAfter = Infinity) {
+      for (let at = 0, n = 0; at < data.length; at += size, n++) {
+        if (n === failAfter) {
+          // Give up only once the node has stored some of it.
+          await until("chunks stored", async () => ((await materials.leftovers()).chunks >= 2 ? true : undefined));
+          throw new Error("the platform gave up");
+        }
+        yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: BigInt(at), data: data.subarray(at, at + size) };
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await expect(platform(QINGPU).uploadMaterial(chunks(100_000, 3))).rejects.toThrow(/gave up/);
+    // The node sees the call cancelled and drops the three chunks it had stored.
+    await until("the abandoned upload's chunks gone", async () => ((await materials.leftovers()).chunks === 0 ? true : undefined));
+    expect(await materials.has(digest)).toBe(false);
+    const [a, b] = await Promise.all([platform(QINGPU).uploadMaterial(chunks(64 * 1024)), platform(QINGPU).uploadMaterial(chunks(150_000))]);
+    expect(Buffer.from(a.digest).equals(digest) && Buffer.from(b.digest).equals(digest)).toBe(true);
+    const back: Uint8Array[] = [];
+    for await (const c of materials.read(digest)) back.push(c.data);
+    expect(createHash("sha256").update(Buffer.concat(back)).digest().equals(digest)).toBe(true);
+    expect(await materials.leftovers()).toEqual({ materials: 0, chunks: 0 });
+  });
+
   it("streams case events to the platform (WatchEvents) from a cursor", async () => {
     const { caseId } = await submit();
     const seen: string[] = [];
