@@ -29,7 +29,7 @@ import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
 import { EvidenceLog } from "./evidence/evidence-log.js";
 import { CaseDesk, materialsBefore, type CaseDeskDeps } from "./handlers/case-desk.js";
-import { caseEffects, caseOps, type CaseRecord } from "./handlers/case-effects.js";
+import { caseEffects, caseOps, indexCaseNumbers, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
 import { JointDesk, isJointBody } from "./handlers/joint.js";
 import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
@@ -189,6 +189,9 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const committer = new GroupCommitter(store, { hook: evidenceLog });
   const events = new EventLog(store);
   await events.open();
+  // A store written before the case-number index existed gets it once (docs/node-store.md).
+  const indexed = await indexCaseNumbers(store);
+  if (indexed > 0) logger.info({ cases: indexed }, "case-number index built from the case records");
   const materials = new MaterialStore(store);
   // Before any server listens: what uploads cut short by a crash left behind goes (docs/node.md "Materials").
   const swept = await materials.recover();

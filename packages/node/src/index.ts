@@ -66,7 +66,7 @@ export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, Outb
 export { federationService, type FederationServiceDeps } from "./server/index.js";
 
 // handlers: what messages do to cases
-export { caseEffects, caseOps, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
+export { caseByNumber, caseEffects, caseOps, indexCaseNumbers, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
 
 // config: the node config file (YAML/JSON), validation and defaults
 export { NODE_CONFIG_DEFAULTS, NODE_DIR_LAYOUT, checkNodeConfigFiles, configInvalid, defaultNodeConfig, formatListenAddress, loadNodeConfig, parseListenAddress, parseNodeConfig, readNodeCredentials, renderNodeConfig, verifyNodeConfig } from "./config/index.js";

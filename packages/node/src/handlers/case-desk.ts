@@ -32,7 +32,7 @@ import type { Outbox } from "../outbox/outbox.js";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
-import { advanceCase, caseOps, noteOf, readCase, type CaseRecord, type CaseTableRef } from "./case-effects.js";
+import { advanceCase, caseByNumber, caseOps, noteOf, readCase, type CaseRecord, type CaseTableRef } from "./case-effects.js";
 import type { EventLog, NodeEvent } from "./events.js";
 import type { MaterialStore } from "./materials.js";
 import { outboundMessage } from "./outbound.js";
@@ -289,6 +289,11 @@ export class CaseDesk {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** The case a case number (办件编号) names, or undefined (the case-number index). */
+  async byNumber(caseNumber: string): Promise<CaseRecord | undefined> {
+    return caseByNumber(this.#d.store, caseNumber);
   }
 
   async #byRequest(requestId: string): Promise<CaseRecord | undefined> {

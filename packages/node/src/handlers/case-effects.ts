@@ -80,9 +80,50 @@ export async function readCase(store: Store, caseId: string): Promise<CaseRecord
   return v === undefined ? undefined : (JSON.parse(dec.decode(v)) as CaseRecord);
 }
 
-/** The operation that writes a case record. */
+/** The operations that write a case record (and its case number's index entry). */
 export function caseOps(record: CaseRecord): BatchOp[] {
-  return [{ type: "put", key: storeKeys.case.key(record.snapshot.caseId), value: enc.encode(JSON.stringify(record)) }];
+  const put: BatchOp = { type: "put", key: storeKeys.case.key(record.snapshot.caseId), value: enc.encode(JSON.stringify(record)) };
+  if (record.caseNumber === undefined || record.caseNumber === "") return [put];
+  return [put, { type: "put", key: storeKeys.caseNumber.key(record.caseNumber, record.snapshot.caseId), value: EMPTY }];
+}
+
+const EMPTY = new Uint8Array(0);
+const CASE_NUMBER_INDEX = storeKeys.meta.key("case-number-index");
+
+/**
+ * The case a case number (办件编号) names, or undefined. Two cases with one
+ * number (two sites numbering alike) give the one with the lower case id.
+ */
+export async function caseByNumber(store: Store, caseNumber: string): Promise<CaseRecord | undefined> {
+  if (caseNumber === "") return undefined;
+  for await (const e of store.iterate({ ...storeKeys.caseNumber.range(caseNumber), limit: 1 })) {
+    const [, caseId] = storeKeys.caseNumber.decode(e.key);
+    return readCase(store, caseId);
+  }
+  return undefined;
+}
+
+/**
+ * Builds the case-number index from the case records, once, for a store
+ * written before the index existed (a later start finds it built and reads
+ * nothing). Returns how many entries it wrote.
+ */
+export async function indexCaseNumbers(store: Store): Promise<number> {
+  if ((await store.get(CASE_NUMBER_INDEX)) !== undefined) return 0;
+  let written = 0;
+  let ops: BatchOp[] = [];
+  for await (const e of store.iterate(storeKeys.case.range())) {
+    const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
+    if (r.caseNumber === undefined || r.caseNumber === "") continue;
+    ops.push({ type: "put", key: storeKeys.caseNumber.key(r.caseNumber, r.snapshot.caseId), value: EMPTY });
+    written++;
+    if (ops.length >= 1_000) {
+      await store.batch(ops);
+      ops = [];
+    }
+  }
+  await store.batch([...ops, { type: "put", key: CASE_NUMBER_INDEX, value: enc.encode(new Date().toISOString()) }]);
+  return written;
 }
 
 /** What {@link advanceCase} needs besides the record. */

@@ -1,2 +1,2 @@
 // Public surface of handlers/: an explicit list of named exports.
-export { caseEffects, caseOps, readCase, type CaseRecord, type TimelineStep } from "./case-effects.js";
+export { caseByNumber, caseEffects, caseOps, indexCaseNumbers, readCase, type CaseRecord, type TimelineStep } from "./case-effects.js";

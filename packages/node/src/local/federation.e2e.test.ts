@@ -216,6 +216,16 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     expect(await materials.leftovers()).toEqual({ materials: 0, chunks: 0 });
   });
 
+  it("finds a case by its case number (办件编号) at both sites, and answers CASE_NOT_FOUND for a number no case has", async () => {
+    const caseNumber = `QP2026${String(Math.floor(Math.random() * 1e9)).padStart(9, "0")}`;
+    const { view } = await platform(QINGPU).submitApplication({ requestId: `req-${caseNumber}`, handlingNode: WUJIANG, application: { ...(await application(QINGPU)), caseNumber } });
+    expect((await platform(QINGPU).getCase({ caseNumber })).view?.caseId).toBe(view!.caseId);
+    const there = await until("吴江 knows the case by its number", async () => (await platform(WUJIANG).getCase({ caseNumber })).view);
+    expect(there.caseId).toBe(view!.caseId);
+    expect(there.caseNumber).toBe(caseNumber);
+    await expect(platform(QINGPU).getCase({ caseNumber: `${caseNumber}9` })).rejects.toMatchObject({ code: "CASE_NOT_FOUND" });
+  });
+
   it("streams case events to the platform (WatchEvents) from a cursor", async () => {
     const { caseId } = await submit();
     const seen: string[] = [];

@@ -130,7 +130,7 @@ export function platformService(deps: PlatformServiceDeps): ServiceImpl<typeof P
     },
     async getCase(req) {
       let r = req.caseId === "" ? undefined : await deps.desk.get(req.caseId);
-      if (r === undefined && req.caseNumber !== "") r = (await deps.desk.list({ limit: 100_000 })).find((c) => c.caseNumber === req.caseNumber);
+      if (r === undefined && req.caseNumber !== "") r = await deps.desk.byNumber(req.caseNumber);
       if (r === undefined) throw new TongbanError("CASE_NOT_FOUND", `no case ${req.caseId || req.caseNumber} at ${deps.nodeId}`);
       return { view: view(r) };
     },

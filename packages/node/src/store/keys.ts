@@ -27,6 +27,8 @@ export const storeKeys = Object.freeze({
   receipt: new Collection("receipt", [stringPart, stringPart] as const),
   /** Cases by case id: the current state and its version. */
   case: new Collection("case", [stringPart] as const),
+  /** Cases by case number (办件编号) and case id, empty values: GetCase by number reads one key range. */
+  caseNumber: new Collection("case-number", [stringPart, stringPart] as const),
   /** The evidence log (docs/evidence.md): canonical entry bytes by index. */
   evidence: new Collection("evidence", [u64Part] as const),
   /** Evidence payloads by entry index, apart from the entries so retention can delete them. */
