@@ -6,7 +6,7 @@ import { serializeCaseBundle } from "@tongban/sdk";
 import { ApplicationSubmissionSchema, CaseState, HandlingMode, JointTaskState } from "@tongban/sdk/gen";
 import { exportCaseBundle } from "../evidence/audit.js";
 import type { ComposedNode } from "../compose.js";
-import type { CaseRecord } from "../handlers/case-effects.js";
+import { caseByNumber, readCase, type CaseRecord } from "../handlers/case-effects.js";
 import type { NodeEvent } from "../handlers/events.js";
 import type { OutboxRecord } from "../outbox/outbox.js";
 import { storeKeys } from "../store/keys.js";
@@ -63,6 +63,7 @@ const T: Record<string, [string, string]> = {
   timeline: ["过程", "Timeline"],
   search: ["按办件号或编号搜索", "Search by case number or id"],
   none: ["无", "none"],
+  older: ["更早的办件", "Older cases"],
   status: ["状态", "Status"],
   attempts: ["次数", "Attempts"],
   error: ["错误", "Last error"],
@@ -140,11 +141,8 @@ ${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/
     for await (const e of store.iterate(storeKeys.outbox.range())) out.push(JSON.parse(dec.decode(e.value)) as OutboxRecord);
     return out;
   };
-  const alerts = async (): Promise<NodeEvent[]> => {
-    const out: NodeEvent[] = [];
-    for await (const e of node.events.read(-1, 100_000)) if (e.alert === true) out.push(e);
-    return out.slice(-20).reverse();
-  };
+  // The latest 20 alerts, newest first, among the last 100,000 events.
+  const alerts = (): Promise<NodeEvent[]> => node.events.latest({ limit: 20, match: (e) => e.alert === true });
 
   const views: Record<string, (lang: Lang, url: URL, s: Session) => Promise<[string, string]>> = {
     "/": async (lang) => {
@@ -168,19 +166,45 @@ ${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/
       ];
     },
     "/cases": async (lang, url) => {
+      // One page at a time, newest first (case ids are UUIDv7: they sort by time); `after` is the last case id shown.
       const q = (url.searchParams.get("q") ?? "").trim();
-      const list = (await cases()).filter((c) => q === "" || c.snapshot.caseId.includes(q) || (c.caseNumber ?? "").includes(q));
-      const joints: { id: string; overall: string; lead: string; bundle: string }[] = [];
-      for await (const e of store.iterate(storeKeys.joint.range())) {
-        const j = JSON.parse(dec.decode(e.value)) as { jointCaseId: string; overall: string; lead: string; bundle: string };
-        if (q === "" || j.jointCaseId.includes(q)) joints.push({ id: j.jointCaseId, overall: j.overall, lead: j.lead, bundle: j.bundle });
+      const after = url.searchParams.get("after") ?? "";
+      const limit = Math.min(500, Math.max(1, Math.floor(Number(url.searchParams.get("limit") ?? "100")) || 100));
+      const list: CaseRecord[] = [];
+      let more = false;
+      // A whole case id or case number finds its case at once; anything else is a part of one.
+      const exact = q === "" || after !== "" ? undefined : ((await readCase(store, q)) ?? (await caseByNumber(store, q)));
+      if (exact !== undefined) list.push(exact);
+      else {
+        const range = storeKeys.case.range();
+        for await (const e of store.iterate({ gte: range.gte, lt: after === "" ? range.lt : storeKeys.case.key(after), reverse: true })) {
+          const c = JSON.parse(dec.decode(e.value)) as CaseRecord;
+          if (q !== "" && !c.snapshot.caseId.includes(q) && !(c.caseNumber ?? "").includes(q)) continue;
+          if (list.length === limit) {
+            more = true;
+            break;
+          }
+          list.push(c);
+        }
       }
+      // Joint cases (few: a lead's own) on the first page, the newest 100.
+      const joints: { id: string; overall: string; lead: string; bundle: string }[] = [];
+      if (after === "") {
+        for await (const e of store.iterate({ ...storeKeys.joint.range(), reverse: true })) {
+          const j = JSON.parse(dec.decode(e.value)) as { jointCaseId: string; overall: string; lead: string; bundle: string };
+          if (q === "" || j.jointCaseId.includes(q)) joints.push({ id: j.jointCaseId, overall: j.overall, lead: j.lead, bundle: j.bundle });
+          if (joints.length === 100) break;
+        }
+      }
+      const last = list.at(-1)?.snapshot.caseId ?? "";
+      const next = `/cases?${new URLSearchParams({ ...(q === "" ? {} : { q }), after: last, ...(url.searchParams.has("limit") ? { limit: String(limit) } : {}) }).toString()}`;
       return [
         "cases",
         `<h1>${esc(t("cases", lang))}</h1><form role="search"><label>${esc(t("search", lang))} <input name="q" value="${esc(q)}"></label> <button>🔍</button></form>
 <table><tr><th>case</th><th>${esc(t("mode", lang))}</th><th>${esc(t("state", lang))}</th><th>${esc(t("partner", lang))}</th><th>${esc(t("item", lang))}</th><th>${esc(t("deadline", lang))}</th></tr>
-${list.map((c) => `<tr><td><a href="/cases/${esc(c.snapshot.caseId)}">${esc(c.snapshot.caseId)}</a></td><td>${esc(HandlingMode[c.snapshot.mode])}</td><td>${esc(CaseState[c.snapshot.state])}</td><td>${esc(c.partner)}</td><td>${esc(c.item?.name ?? c.basicCode)}</td><td class="${esc(c.deadlineLevel ?? "")}">${esc(c.deadlineLevel ?? "")}</td></tr>`).join("")}
-${joints.map((j) => `<tr><td><a href="/cases/${esc(j.id)}">${esc(j.id)}</a></td><td>JOINT</td><td>${esc(j.overall)}</td><td>${esc(j.lead)}</td><td>${esc(j.bundle)}</td><td></td></tr>`).join("")}</table>`,
+${list.map((c) => `<tr data-case="${esc(c.snapshot.caseId)}"><td><a href="/cases/${esc(c.snapshot.caseId)}">${esc(c.snapshot.caseId)}</a>${c.caseNumber === undefined ? "" : `<br><small>${esc(c.caseNumber)}</small>`}</td><td>${esc(HandlingMode[c.snapshot.mode])}</td><td>${esc(CaseState[c.snapshot.state])}</td><td>${esc(c.partner)}</td><td>${esc(c.item?.name ?? c.basicCode)}</td><td class="${esc(c.deadlineLevel ?? "")}">${esc(c.deadlineLevel ?? "")}</td></tr>`).join("")}
+${joints.map((j) => `<tr><td><a href="/cases/${esc(j.id)}">${esc(j.id)}</a></td><td>JOINT</td><td>${esc(j.overall)}</td><td>${esc(j.lead)}</td><td>${esc(j.bundle)}</td><td></td></tr>`).join("")}</table>
+${more ? `<p><a rel="next" href="${esc(next)}">${esc(t("older", lang))} →</a></p>` : ""}`,
       ];
     },
     "/outbox": async (lang, _url, s) => {

@@ -80,6 +80,25 @@ export class EventLog {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * The newest settled events, newest first: at most `limit` of them (those
+   * `match` accepts, when given), looking back over at most `scan` events.
+   * The operator console's latest alerts come from here: reading from the
+   * start would show old ones once the log is long.
+   */
+  async latest(options: { readonly limit: number; readonly match?: (e: NodeEvent) => boolean; readonly scan?: number }): Promise<NodeEvent[]> {
+    const out: NodeEvent[] = [];
+    const range = storeKeys.event.range();
+    const end = this.#next < 0 ? range.lt : storeKeys.event.key(this.watermark);
+    for await (const e of this.#store.iterate({ gte: range.gte, lt: end, reverse: true, limit: options.scan ?? 100_000 })) {
+      const ev = JSON.parse(dec.decode(e.value)) as NodeEvent;
+      if (options.match !== undefined && !options.match(ev)) continue;
+      out.push(ev);
+      if (out.length >= options.limit) break;
+    }
+    return out;
+  }
+
   /** Settled events after `afterSeq` (exclusive), oldest first. */
   async *read(afterSeq = -1, limit = 1000): AsyncGenerator<NodeEvent> {
     let n = 0;

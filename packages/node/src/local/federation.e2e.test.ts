@@ -224,6 +224,19 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     expect(there.caseId).toBe(view!.caseId);
     expect(there.caseNumber).toBe(caseNumber);
     await expect(platform(QINGPU).getCase({ caseNumber: `${caseNumber}9` })).rejects.toMatchObject({ code: "CASE_NOT_FOUND" });
+    // The operator console finds it by number too, and pages through every case, newest first.
+    const rows = (html: string) => [...html.matchAll(/<tr data-case="([^"]+)">/g)].map((m) => m[1]!);
+    expect(rows(await consolePage(fed.consoleUrl!, CONSOLE_TOKEN, `/cases?lang=en&q=${caseNumber}`))).toEqual([view!.caseId]);
+    const { cases } = await platform(QINGPU).listCases({ pageSize: 500 });
+    const seen: string[] = [];
+    for (let path: string | undefined = "/cases?lang=en&limit=2"; path !== undefined; ) {
+      const html = await consolePage(fed.consoleUrl!, CONSOLE_TOKEN, path);
+      const page = rows(html);
+      expect(page.length).toBeLessThanOrEqual(2);
+      seen.push(...page);
+      path = /<a rel="next" href="([^"]+)">/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+    }
+    expect(seen).toEqual(cases.map((c) => c.caseId).sort().reverse());
   });
 
   it("streams case events to the platform (WatchEvents) from a cursor", async () => {
