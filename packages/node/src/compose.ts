@@ -29,7 +29,7 @@ import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
 import { EvidenceLog } from "./evidence/evidence-log.js";
 import { CaseDesk, materialsBefore, type CaseDeskDeps } from "./handlers/case-desk.js";
-import { caseEffects, caseOps, indexCaseNumbers, type CaseRecord } from "./handlers/case-effects.js";
+import { buildCaseIndexes, caseEffects, caseOps, deadlineWatched, watchedCases, type CaseRecord } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
 import { JointDesk, isJointBody } from "./handlers/joint.js";
 import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
@@ -48,7 +48,8 @@ import { federationService } from "./server/federation-service.js";
 import { PartnerLimiter } from "./server/partner-limiter.js";
 import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
-import { GroupCommitter } from "./store/group-committer.js";
+import { GroupCommitter, combineHooks } from "./store/group-committer.js";
+import { OutboxLedger } from "./outbox/outbox-ledger.js";
 import { keyBelongsTo, readNodeCredentials, spkiOf } from "./config/verify-node-config.js";
 import { TableKeeper } from "./mapping/table-keeper.js";
 
@@ -186,12 +187,15 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   // The evidence log rides on every group batch (docs/evidence.md "In the node").
   const evidenceLog = new EvidenceLog(store, () => clock().getTime());
   await evidenceLog.open();
-  const committer = new GroupCommitter(store, { hook: evidenceLog });
+  // The outbox by status, read once now and then kept by the committer's batches (the gauge and restarts need no scan).
+  const outboxLedger = new OutboxLedger();
+  await outboxLedger.load(store);
+  const committer = new GroupCommitter(store, { hook: combineHooks(evidenceLog, outboxLedger) });
   const events = new EventLog(store);
   await events.open();
-  // A store written before the case-number index existed gets it once (docs/node-store.md).
-  const indexed = await indexCaseNumbers(store);
-  if (indexed > 0) logger.info({ cases: indexed }, "case-number index built from the case records");
+  // A store written before the case indexes existed gets them once (docs/node-store.md).
+  const indexed = await buildCaseIndexes(store);
+  if (indexed > 0) logger.info({ cases: indexed }, "case indexes (case numbers, deadlines watched) built from the case records");
   const materials = new MaterialStore(store);
   // Before any server listens: what uploads cut short by a crash left behind goes (docs/node.md "Materials").
   const swept = await materials.recover();
@@ -377,6 +381,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     committer,
     send,
     verifyReceipt: (bytes) => verifyEnvelope(bytes, { self: config.nodeId, resolver: trust, now: clock() }),
+    ledger: outboxLedger,
     schedule: new RetrySchedule(config.retry.policy, config.retry.perDestination as Record<string, Partial<typeof config.retry.policy>>),
     onEvent: (e) => {
       if (e.type === "outbox.unreachable" || e.type === "outbox.reachable") {
@@ -457,15 +462,11 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   const checkDeadlines = async (): Promise<NodeEvent[]> => {
     const raised: NodeEvent[] = [];
     const now = clock();
-    for await (const e of store.iterate(storeKeys.case.range())) {
-      const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
-      if (r.deadline === undefined || r.role !== "handling") continue;
-      const s = r.snapshot.state;
-      if (s === CaseState.DECIDED || s === CaseState.RESULT_SENT || s === CaseState.RESULT_DELIVERED || s === CaseState.ARCHIVED || s === CaseState.REFUSED || s === CaseState.WITHDRAWN) continue;
-      const caseId = r.snapshot.caseId;
+    // Only the cases whose deadline runs (the deadline-watch index), not every case the node ever handled.
+    for await (const caseId of watchedCases(store)) {
       await serializer.run(`case\u0000${caseId}`, async () => {
-        const fresh = (await desk!.get(caseId)) ?? r;
-        if (fresh.deadline === undefined) return;
+        const fresh = await desk!.get(caseId);
+        if (fresh === undefined || !deadlineWatched(fresh) || fresh.deadline === undefined) return;
         const status = DeadlineClock.fromJSON(calendar, fresh.deadline).status(now);
         const level = status.level;
         if (level === fresh.deadlineLevel || level === "stopped" || level === "green") return;
@@ -496,13 +497,8 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
       logger.error({ certificate: what, notAfter: notAfter.toISOString(), days: Math.floor(days) }, "a certificate of this node expires soon: renew it and publish the new one in the directory");
       raised.push(await emit({ type: "certificate.expiring", alert: true, detail: { certificate: what, notAfter: notAfter.toISOString(), days: Math.floor(days) } }));
     }
-    // The outbox gauge, by status (tongban_outbox_messages).
-    const counts: Record<string, number> = { QUEUED: 0, SENDING: 0, ACKNOWLEDGED: 0, RETRY_WAIT: 0, FAILED: 0, REJECTED: 0 };
-    for await (const e of store.iterate(storeKeys.outbox.range())) {
-      const status = (JSON.parse(dec.decode(e.value)) as { status: string }).status;
-      counts[status] = (counts[status] ?? 0) + 1;
-    }
-    for (const [status, n] of Object.entries(counts)) metrics.outboxMessages.set({ status }, n);
+    // The outbox gauge, by status (tongban_outbox_messages), from the ledger the committer keeps.
+    for (const [status, n] of Object.entries(outboxLedger.counts())) metrics.outboxMessages.set({ status }, n);
     return raised;
   };
 

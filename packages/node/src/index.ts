@@ -13,6 +13,7 @@ export {
   DEFAULT_CACHE_SIZE,
   DEFAULT_WRITE_BUFFER_SIZE,
   GroupCommitter,
+  combineHooks,
   LevelStore,
   MemoryStore,
   bytesPart,
@@ -57,7 +58,7 @@ export type { PullState, PulledTaker, PullerEvent, PullerOptions } from "./inbox
 export type { AcceptedMessage, Authorizer, EffectHandler, EnvelopeVerifier, IntakeComponents, IntakeOptions, IntakeResult, NodeIdentity, ReceiptSigner, SignedReceipt } from "./inbox/index.js";
 
 // outbox: the dispatcher and its retry schedule
-export { DEFAULT_RETRY_POLICY, Outbox, PullQueue, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";
+export { DEFAULT_RETRY_POLICY, Outbox, OutboxLedger, PullQueue, RetrySchedule, grpcSender, nextAttempt, outboxOps, validatePolicy } from "./outbox/index.js";
 export type { PullAnswer, PullQueueOptions, PulledEnvelope } from "./outbox/index.js";
 export type { GrpcSenderOptions } from "./outbox/index.js";
 export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, OutboxStatus, ReceiptVerifier, RetryDecision, RetryPolicy, Sender } from "./outbox/index.js";
@@ -66,7 +67,7 @@ export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, Outb
 export { federationService, type FederationServiceDeps } from "./server/index.js";
 
 // handlers: what messages do to cases
-export { caseByNumber, caseEffects, caseOps, indexCaseNumbers, readCase, type CaseRecord, type TimelineStep } from "./handlers/index.js";
+export { buildCaseIndexes, caseByNumber, caseEffects, caseOps, deadlineWatched, readCase, watchedCases, type CaseRecord, type TimelineStep } from "./handlers/index.js";
 
 // config: the node config file (YAML/JSON), validation and defaults
 export { NODE_CONFIG_DEFAULTS, NODE_DIR_LAYOUT, checkNodeConfigFiles, configInvalid, defaultNodeConfig, formatListenAddress, loadNodeConfig, parseListenAddress, parseNodeConfig, readNodeCredentials, renderNodeConfig, verifyNodeConfig } from "./config/index.js";

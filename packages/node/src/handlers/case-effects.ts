@@ -80,15 +80,30 @@ export async function readCase(store: Store, caseId: string): Promise<CaseRecord
   return v === undefined ? undefined : (JSON.parse(dec.decode(v)) as CaseRecord);
 }
 
-/** The operations that write a case record (and its case number's index entry). */
+/** States in which a handling site's deadline no longer runs out (decided, or the case ended). */
+const DEADLINE_DONE: ReadonlySet<CaseState> = new Set([CaseState.DECIDED, CaseState.RESULT_SENT, CaseState.RESULT_DELIVERED, CaseState.ARCHIVED, CaseState.REFUSED, CaseState.WITHDRAWN]);
+
+/** Whether the node watches this case's deadline: the handling site's, once its clock started, until the case is decided or ends. */
+export function deadlineWatched(record: CaseRecord): boolean {
+  return record.role === "handling" && record.deadline !== undefined && !DEADLINE_DONE.has(record.snapshot.state);
+}
+
+/**
+ * The operations that write a case record, with its index entries in the
+ * same batch: its case number (`case-number`) and, at the handling site,
+ * whether its deadline is watched (`deadline-watch`).
+ */
 export function caseOps(record: CaseRecord): BatchOp[] {
-  const put: BatchOp = { type: "put", key: storeKeys.case.key(record.snapshot.caseId), value: enc.encode(JSON.stringify(record)) };
-  if (record.caseNumber === undefined || record.caseNumber === "") return [put];
-  return [put, { type: "put", key: storeKeys.caseNumber.key(record.caseNumber, record.snapshot.caseId), value: EMPTY }];
+  const caseId = record.snapshot.caseId;
+  const ops: BatchOp[] = [{ type: "put", key: storeKeys.case.key(caseId), value: enc.encode(JSON.stringify(record)) }];
+  if (record.caseNumber !== undefined && record.caseNumber !== "") ops.push({ type: "put", key: storeKeys.caseNumber.key(record.caseNumber, caseId), value: EMPTY });
+  if (deadlineWatched(record)) ops.push({ type: "put", key: storeKeys.deadlineWatch.key(caseId), value: EMPTY });
+  else if (record.role === "handling" && record.deadline !== undefined) ops.push({ type: "del", key: storeKeys.deadlineWatch.key(caseId) });
+  return ops;
 }
 
 const EMPTY = new Uint8Array(0);
-const CASE_NUMBER_INDEX = storeKeys.meta.key("case-number-index");
+const CASE_INDEXES = storeKeys.meta.key("case-indexes");
 
 /**
  * The case a case number (办件编号) names, or undefined. Two cases with one
@@ -103,27 +118,32 @@ export async function caseByNumber(store: Store, caseNumber: string): Promise<Ca
   return undefined;
 }
 
+/** The ids of the cases whose deadline the node watches ({@link deadlineWatched}). */
+export async function* watchedCases(store: Store): AsyncGenerator<string> {
+  for await (const e of store.iterate(storeKeys.deadlineWatch.range())) yield storeKeys.deadlineWatch.decode(e.key)[0];
+}
+
 /**
- * Builds the case-number index from the case records, once, for a store
- * written before the index existed (a later start finds it built and reads
- * nothing). Returns how many entries it wrote.
+ * Builds the case indexes (`case-number`, `deadline-watch`) from the case
+ * records, once, for a store written before they existed; a later start
+ * finds them built and reads nothing. Returns how many cases it read.
  */
-export async function indexCaseNumbers(store: Store): Promise<number> {
-  if ((await store.get(CASE_NUMBER_INDEX)) !== undefined) return 0;
-  let written = 0;
+export async function buildCaseIndexes(store: Store): Promise<number> {
+  if ((await store.get(CASE_INDEXES)) !== undefined) return 0;
+  let read = 0;
   let ops: BatchOp[] = [];
   for await (const e of store.iterate(storeKeys.case.range())) {
     const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
-    if (r.caseNumber === undefined || r.caseNumber === "") continue;
-    ops.push({ type: "put", key: storeKeys.caseNumber.key(r.caseNumber, r.snapshot.caseId), value: EMPTY });
-    written++;
+    read++;
+    // The index entries caseOps writes with the record (the record itself is already there).
+    ops.push(...caseOps(r).slice(1).filter((op) => op.type === "put"));
     if (ops.length >= 1_000) {
       await store.batch(ops);
       ops = [];
     }
   }
-  await store.batch([...ops, { type: "put", key: CASE_NUMBER_INDEX, value: enc.encode(new Date().toISOString()) }]);
-  return written;
+  await store.batch([...ops, { type: "put", key: CASE_INDEXES, value: enc.encode(new Date().toISOString()) }]);
+  return read;
 }
 
 /** What {@link advanceCase} needs besides the record. */

@@ -6,7 +6,7 @@ import { CaseState, HandlingMode } from "@tongban/sdk/gen";
 import { afterEach, describe, expect, it } from "vitest";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
-import { caseByNumber, caseOps, indexCaseNumbers, type CaseRecord } from "./case-effects.js";
+import { buildCaseIndexes, caseByNumber, caseOps, watchedCases, type CaseRecord } from "./case-effects.js";
 
 let dir: string | undefined;
 let store: LevelStore | undefined;
@@ -31,7 +31,7 @@ const record = (caseNumber: string | undefined): CaseRecord => ({
   ...(caseNumber === undefined ? {} : { caseNumber }),
 });
 
-describe("case numbers (办件编号)", () => {
+describe("case indexes: case numbers (办件编号), deadlines watched", () => {
   it("a case written with a number is found by it, among many, and a number that is a prefix of another finds nothing", async () => {
     const s = await open();
     const cases = Array.from({ length: 300 }, (_, i) => record(`QP2026${String(i).padStart(6, "0")}`));
@@ -48,11 +48,46 @@ describe("case numbers (办件编号)", () => {
     // As an older node wrote them: the case records alone.
     await s.batch(old.map((r) => caseOps(r)[0]!));
     expect(await caseByNumber(s, "JS-2")).toBeUndefined();
-    expect(await indexCaseNumbers(s)).toBe(2);
+    expect(await buildCaseIndexes(s)).toBe(3);
     expect((await caseByNumber(s, "JS-2"))?.snapshot.caseId).toBe(old[1]!.snapshot.caseId);
     // A second start finds the index built and does not walk the cases again (the entry removed here stays removed).
     await s.batch([{ type: "del", key: storeKeys.caseNumber.key("JS-1", old[0]!.snapshot.caseId) }]);
-    expect(await indexCaseNumbers(s)).toBe(0);
+    expect(await buildCaseIndexes(s)).toBe(0);
     expect(await caseByNumber(s, "JS-1")).toBeUndefined();
+  });
+
+  it("watches a handling site's deadline from 受理 until the case is decided or ends, and the index follows every write", async () => {
+    const s = await open();
+    const deadline = { startedAt: "2026-12-01T00:00:00.000Z" } as unknown as NonNullable<CaseRecord["deadline"]>;
+    const base = record("WJ-1");
+    const handling = (state: CaseState, withDeadline = true): CaseRecord => ({ ...base, role: "handling", snapshot: { ...base.snapshot, state }, ...(withDeadline ? { deadline } : {}) });
+    const watched = async () => {
+      const ids: string[] = [];
+      for await (const id of watchedCases(s)) ids.push(id);
+      return ids;
+    };
+    await s.batch(caseOps(handling(CaseState.DELIVERED, false)));
+    expect(await watched()).toEqual([]);
+    await s.batch(caseOps(handling(CaseState.ACCEPTED)));
+    expect(await watched()).toEqual([base.snapshot.caseId]);
+    await s.batch(caseOps(handling(CaseState.CORRECTION_REQUESTED)));
+    expect(await watched()).toEqual([base.snapshot.caseId]);
+    await s.batch(caseOps(handling(CaseState.DECIDED)));
+    expect(await watched()).toEqual([]);
+    // The receiving site's copy of a case is never watched (its partner runs the clock).
+    await s.batch(caseOps({ ...record("QP-9"), deadline }));
+    expect(await watched()).toEqual([]);
+  });
+
+  it("an older store's open handling cases are watched after the index is built", async () => {
+    const s = await open();
+    const deadline = { startedAt: "2026-12-01T00:00:00.000Z" } as unknown as NonNullable<CaseRecord["deadline"]>;
+    const open1 = { ...record("A"), role: "handling" as const, deadline, snapshot: { ...record("A").snapshot, state: CaseState.ACCEPTED } };
+    const closed = { ...record("B"), role: "handling" as const, deadline, snapshot: { ...record("B").snapshot, state: CaseState.REFUSED } };
+    await s.batch([caseOps(open1)[0]!, caseOps(closed)[0]!]);
+    expect(await buildCaseIndexes(s)).toBe(2);
+    const ids: string[] = [];
+    for await (const id of watchedCases(s)) ids.push(id);
+    expect(ids).toEqual([open1.snapshot.caseId]);
   });
 });

@@ -1,2 +1,2 @@
 // Public surface of handlers/: an explicit list of named exports.
-export { caseByNumber, caseEffects, caseOps, indexCaseNumbers, readCase, type CaseRecord, type TimelineStep } from "./case-effects.js";
+export { buildCaseIndexes, caseByNumber, caseEffects, caseOps, deadlineWatched, readCase, watchedCases, type CaseRecord, type TimelineStep } from "./case-effects.js";

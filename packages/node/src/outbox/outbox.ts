@@ -1,6 +1,7 @@
 import { ERROR_CODES, TongbanError, isErrorCode, type VerifiedEnvelope } from "@tongban/sdk";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
+import type { OutboxLedger } from "./outbox-ledger.js";
 import type { BatchOp, Store } from "../store/types.js";
 import { backoffDelay, nextAttempt, type RetrySchedule } from "./retry-schedule.js";
 
@@ -62,6 +63,11 @@ export interface OutboxComponents {
   readonly onEvent?: (event: OutboxEvent) => void;
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * The outbox by status, kept as batches commit (a hook on the same committer, loaded at start): with it the
+   * outbox's restart reads only the messages not yet acknowledged, and the next enqueue order comes without a scan.
+   */
+  readonly ledger?: OutboxLedger;
 }
 
 const enc = new TextEncoder();
@@ -69,6 +75,8 @@ const dec = new TextDecoder();
 const encode = (r: OutboxRecord) => enc.encode(JSON.stringify(r));
 const decode = (b: Uint8Array) => JSON.parse(dec.decode(b)) as OutboxRecord;
 const EMPTY = new Uint8Array();
+/** The put of an outbox record, noting its status for the outbox ledger (which then need not decode it). */
+const recordPut = (r: OutboxRecord): BatchOp => ({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r), note: { outboxStatus: r.status } });
 
 /** A message to hand to the outbox. */
 export interface OutboundMessage {
@@ -98,7 +106,7 @@ export function outboxOps(message: OutboundMessage, order: number, now: number):
     nextAttemptAt: now,
   };
   return [
-    { type: "put", key: storeKeys.outbox.key(message.messageId), value: encode(record) },
+    recordPut(record),
     { type: "put", key: storeKeys.outboxDue.key(now, message.messageId), value: EMPTY },
   ];
 }
@@ -156,7 +164,9 @@ export class Outbox {
   /** The next enqueue order number (monotonic across restarts). */
   async nextOrder(): Promise<number> {
     if (this.#order === 0) {
-      for await (const e of this.#c.store.iterate({ ...storeKeys.outbox.range() })) this.#order = Math.max(this.#order, decode(e.value).order);
+      const ledger = this.#c.ledger;
+      if (ledger?.loaded === true) this.#order = ledger.maxOrder;
+      else for await (const e of this.#c.store.iterate({ ...storeKeys.outbox.range() })) this.#order = Math.max(this.#order, decode(e.value).order);
     }
     return ++this.#order;
   }
@@ -170,8 +180,7 @@ export class Outbox {
     const ops: BatchOp[] = [];
     const now = this.#now();
     let reset = 0;
-    for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) {
-      const r = decode(e.value);
+    for await (const r of this.#unacknowledged()) {
       if (r.status === "SENDING") {
         r.status = "RETRY_WAIT";
         ops.push(...this.#reschedule(r, now));
@@ -182,6 +191,19 @@ export class Outbox {
     }
     if (ops.length > 0) await this.#c.committer.commit(ops);
     return reset;
+  }
+
+  /** The records of messages not yet acknowledged: from the ledger's list when there is one, else a walk over every record. */
+  async *#unacknowledged(): AsyncGenerator<OutboxRecord> {
+    const ledger = this.#c.ledger;
+    if (ledger?.loaded === true) {
+      for (const id of [...ledger.unacknowledged().keys()]) {
+        const r = await this.status(id);
+        if (r !== undefined) yield r;
+      }
+      return;
+    }
+    for await (const e of this.#c.store.iterate(storeKeys.outbox.range())) yield decode(e.value);
   }
 
   /** Whether the outbox holds `destination` as unreachable: its failed probes so far and when the next may go; undefined while it answers. */
@@ -234,7 +256,7 @@ export class Outbox {
     r.status = "FAILED";
     r.failedAt = this.#now();
     r.lastError = { code: "DELIVERY_DEADLINE_EXCEEDED", message: "given up by the operator" };
-    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+    ops.push(recordPut(r));
     await this.#c.committer.commit(ops);
     this.#emit("outbox.failed", r);
   }
@@ -370,7 +392,7 @@ export class Outbox {
     r.status = "SENDING";
     r.attempts++;
     r.firstAttemptAt ??= now;
-    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+    ops.push(recordPut(r));
     await this.#c.committer.commit(ops);
 
     let error: { code: string; message: string; retryAfterMs?: number } | undefined;
@@ -386,7 +408,7 @@ export class Outbox {
       r.receipt = Buffer.from(receiptBytes).toString("base64");
       delete r.nextAttemptAt;
       delete r.lastError;
-      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      await this.#c.committer.commit([recordPut(r)]);
       this.#emit("outbox.acknowledged", r);
       if (this.#unreachable.delete(r.destination)) {
         this.#emit("outbox.reachable", r);
@@ -404,7 +426,7 @@ export class Outbox {
     if (UNREACHABLE_CODES.has(error.code)) this.#unreachableFrom(r);
     if (isPermanent(error.code) && error.code !== "RECEIPT_INVALID") {
       r.status = "REJECTED";
-      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      await this.#c.committer.commit([recordPut(r)]);
       this.#emit("outbox.rejected", r);
       return false;
     }
@@ -413,7 +435,7 @@ export class Outbox {
       r.status = "FAILED";
       r.failedAt = this.#now();
       delete r.nextAttemptAt;
-      await this.#c.committer.commit([{ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }]);
+      await this.#c.committer.commit([recordPut(r)]);
       this.#emit("outbox.failed", r);
       return false;
     }
@@ -451,7 +473,7 @@ export class Outbox {
       r.failedAt = now;
       delete r.nextAttemptAt;
       r.lastError ??= { code: "DELIVERY_DEADLINE_EXCEEDED", message: "the destination was unreachable until the final deadline" };
-      ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) });
+      ops.push(recordPut(r));
       failed.push(r);
     }
     if (ops.length > 0) await this.#c.committer.commit(ops);
@@ -485,7 +507,7 @@ export class Outbox {
   #reschedule(r: OutboxRecord, at: number): BatchOp[] {
     const ops = this.#unschedule(r);
     r.nextAttemptAt = at;
-    ops.push({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r) }, { type: "put", key: storeKeys.outboxDue.key(at, r.messageId), value: EMPTY });
+    ops.push(recordPut(r), { type: "put", key: storeKeys.outboxDue.key(at, r.messageId), value: EMPTY });
     return ops;
   }
 

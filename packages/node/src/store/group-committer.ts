@@ -15,6 +15,24 @@ export interface BatchHook {
   settle(ok: boolean): void;
 }
 
+/**
+ * Several hooks as one: each sees the batch as the callers made it, their
+ * operations are added in order, and each hears how the batch settled (a hook
+ * must take a `settle(false)` without a `prepare` calmly).
+ */
+export function combineHooks(...hooks: readonly BatchHook[]): BatchHook {
+  return {
+    prepare(batch) {
+      const added: BatchOp[] = [];
+      for (const h of hooks) added.push(...h.prepare(batch));
+      return added;
+    },
+    settle(ok) {
+      for (const h of hooks) h.settle(ok);
+    },
+  };
+}
+
 export interface GroupCommitOptions {
   /** Adds operations to every batch (see {@link BatchHook}). */
   readonly hook?: BatchHook;

@@ -7,7 +7,7 @@ export type { NormalizedRange } from "./abstract-store.js";
 export { compareBytes, prefixEnd } from "./bytes.js";
 export { Collection } from "./collection.js";
 export type { Leading, PartValues, PrefixRange } from "./collection.js";
-export { DEFAULT_GROUP_COMMIT_OPTIONS, GroupCommitter } from "./group-committer.js";
+export { DEFAULT_GROUP_COMMIT_OPTIONS, GroupCommitter, combineHooks } from "./group-committer.js";
 export type { GroupCommitOptions, GroupCommitStats } from "./group-committer.js";
 export { bytesPart, stringPart, u32Part, u64Part } from "./key-encoding.js";
 export type { KeyPart } from "./key-encoding.js";

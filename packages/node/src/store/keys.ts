@@ -29,6 +29,8 @@ export const storeKeys = Object.freeze({
   case: new Collection("case", [stringPart] as const),
   /** Cases by case number (办件编号) and case id, empty values: GetCase by number reads one key range. */
   caseNumber: new Collection("case-number", [stringPart, stringPart] as const),
+  /** Cases whose deadline the node watches (handling site, clock started, not final), empty values: the minute's check reads these only. */
+  deadlineWatch: new Collection("deadline-watch", [stringPart] as const),
   /** The evidence log (docs/evidence.md): canonical entry bytes by index. */
   evidence: new Collection("evidence", [u64Part] as const),
   /** Evidence payloads by entry index, apart from the entries so retention can delete them. */

@@ -25,6 +25,8 @@ export type BatchOp =
 export interface BatchNote {
   /** An evidence log entry this put stands for, with its payload (`AppendInput` of the SDK). */
   readonly evidence?: { readonly kind: "envelope-in" | "receipt-out"; readonly caseId: string; readonly messageId: string; readonly label: string; readonly payload: Uint8Array };
+  /** The status an outbox record put writes (the outbox ledger counts by it without decoding the record). */
+  readonly outboxStatus?: string;
 }
 
 /** One key-value pair yielded by {@link Store.iterate}. Both are fresh `Uint8Array`s the caller may keep. */

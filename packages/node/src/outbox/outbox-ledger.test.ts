@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { TongbanError, newMessageId } from "@tongban/sdk";
+import { describe, expect, it } from "vitest";
+import { GroupCommitter, combineHooks } from "../store/group-committer.js";
+import { storeKeys } from "../store/keys.js";
+import { MemoryStore } from "../store/memory-store.js";
+import type { Store } from "../store/types.js";
+import { OutboxLedger } from "./outbox-ledger.js";
+import { Outbox, outboxOps, type OutboxRecord, type OutboxStatus } from "./outbox.js";
+import { RetrySchedule } from "./retry-schedule.js";
+
+const WUJIANG = "cn.320509.wujiang";
+
+/** Counts by status, read the slow way: every record. */
+async function scanCounts(store: Store): Promise<Record<string, number>> {
+  const out: Record<string, number> = { QUEUED: 0, SENDING: 0, RETRY_WAIT: 0, ACKNOWLEDGED: 0, FAILED: 0, REJECTED: 0 };
+  for await (const e of store.iterate(storeKeys.outbox.range())) out[(JSON.parse(new TextDecoder().decode(e.value)) as OutboxRecord).status]!++;
+  return out;
+}
+
+/** A seeded generator (mulberry32): the same run every time. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function outboxOn(store: Store, random: () => number, clock: { now: number }) {
+  const ledger = new OutboxLedger();
+  await ledger.load(store);
+  const committer = new GroupCommitter(store, { hook: combineHooks(ledger) });
+  const digests = new Map<string, string>();
+  const outbox = new Outbox({
+    store,
+    committer,
+    ledger,
+    now: () => clock.now,
+    random,
+    send: async (_destination, envelope) => {
+      const id = new TextDecoder().decode(envelope);
+      const roll = random();
+      if (roll < 0.3) throw new TongbanError("TRANSPORT_UNAVAILABLE", "down");
+      if (roll < 0.35) throw new TongbanError("AUTH_NOT_ALLOWED", "refused for good");
+      return new TextEncoder().encode(id);
+    },
+    verifyReceipt: async (bytes) => {
+      const id = new TextDecoder().decode(bytes);
+      return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+    },
+    schedule: new RetrySchedule({ baseDelayMs: 10, factor: 2, minDelayMs: 5, maxDelayMs: 40, deadlineMs: 400, maxAttempts: 0 }),
+  });
+  const enqueue = async () => {
+    const messageId = newMessageId();
+    const receiptDigest = randomBytes(32);
+    digests.set(messageId, receiptDigest.toString("hex"));
+    await committer.commit(outboxOps({ messageId, destination: WUJIANG, caseId: "", envelope: new TextEncoder().encode(messageId), receiptDigest }, await outbox.nextOrder(), clock.now));
+    return messageId;
+  };
+  return { ledger, committer, outbox, enqueue, digests };
+}
+
+describe("OutboxLedger", () => {
+  it("keeps the outbox's counts by status through sends, retries, failures, rejections and operator actions, as a scan of every record finds them", async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const random = prng(20261207);
+    const clock = { now: 1_000_000 };
+    const o = await outboxOn(store, random, clock);
+    const ids: string[] = [];
+    const seen = new Set<OutboxStatus>();
+    for (let step = 0; step < 400; step++) {
+      const r = random();
+      if (r < 0.35) ids.push(await o.enqueue());
+      else if (r < 0.85) await o.outbox.tick();
+      else if (r < 0.93 && ids.length > 0) await o.outbox.retryNow(ids[Math.floor(random() * ids.length)]!);
+      else if (ids.length > 0) await o.outbox.giveUp(ids[Math.floor(random() * ids.length)]!);
+      clock.now += Math.floor(random() * 60);
+      const counts = o.ledger.counts();
+      for (const [s, n] of Object.entries(counts)) if (n > 0) seen.add(s as OutboxStatus);
+      expect(counts).toEqual(await scanCounts(store));
+    }
+    // The run went through every status but SENDING (between two steps nothing is in flight).
+    expect([...seen].sort()).toEqual(["ACKNOWLEDGED", "FAILED", "QUEUED", "REJECTED", "RETRY_WAIT"]);
+    // Loaded afresh (a restart), the ledger finds the same, and the next order follows the highest.
+    const again = new OutboxLedger();
+    await again.load(store);
+    expect(again.counts()).toEqual(await scanCounts(store));
+    expect(again.maxOrder).toBe(ids.length);
+    await o.committer.close();
+  });
+
+  it("a restart resends what was SENDING, reading only the messages not acknowledged", async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const clock = { now: 2_000_000 };
+    const first = await outboxOn(store, () => 0.9, clock);
+    const done = await first.enqueue();
+    await first.outbox.tick();
+    const inFlight = await first.enqueue();
+    // The node died while this one was on the wire: its record says SENDING.
+    const r = (await first.outbox.status(inFlight))!;
+    await first.committer.commit([{ type: "put", key: storeKeys.outbox.key(inFlight), value: new TextEncoder().encode(JSON.stringify({ ...r, status: "SENDING", attempts: 1 })) }]);
+    await first.committer.close();
+
+    const second = await outboxOn(store, () => 0.9, clock);
+    for (const [id, d] of first.digests) second.digests.set(id, d);
+    expect(second.ledger.counts()).toMatchObject({ ACKNOWLEDGED: 1, SENDING: 1 });
+    expect([...second.ledger.unacknowledged().keys()]).toEqual([inFlight]);
+    expect(await second.outbox.recover()).toBe(1);
+    expect(second.ledger.counts()).toMatchObject({ SENDING: 0, RETRY_WAIT: 1 });
+    await second.outbox.tick();
+    expect((await second.outbox.status(inFlight))?.status).toBe("ACKNOWLEDGED");
+    expect((await second.outbox.status(done))?.status).toBe("ACKNOWLEDGED");
+    expect(second.ledger.counts()).toEqual(await scanCounts(store));
+    expect(await second.outbox.nextOrder()).toBe(3);
+    await second.committer.close();
+  });
+});
