@@ -77,6 +77,8 @@ export interface ComposeOptions {
 export interface ComposedNode extends Pick<NodeComponents, "federation" | "platform" | "services"> {
   readonly intake: Intake;
   readonly outbox: Outbox;
+  /** The outbox by status, kept by the group committer (see OutboxLedger). */
+  readonly outboxLedger: OutboxLedger;
   readonly desk: CaseDesk;
   readonly joint: JointDesk;
   readonly events: EventLog;
@@ -680,6 +682,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     joint,
     events,
     materials,
+    outboxLedger,
     materialTransfers: transfers,
     pulls,
     puller,

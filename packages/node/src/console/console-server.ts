@@ -6,7 +6,7 @@ import { serializeCaseBundle } from "@tongban/sdk";
 import { ApplicationSubmissionSchema, CaseState, HandlingMode, JointTaskState } from "@tongban/sdk/gen";
 import { exportCaseBundle } from "../evidence/audit.js";
 import type { ComposedNode } from "../compose.js";
-import { caseByNumber, readCase, type CaseRecord } from "../handlers/case-effects.js";
+import { caseByNumber, openCases, readCase, type CaseRecord } from "../handlers/case-effects.js";
 import type { NodeEvent } from "../handlers/events.js";
 import type { OutboxRecord } from "../outbox/outbox.js";
 import { storeKeys } from "../store/keys.js";
@@ -131,14 +131,13 @@ ${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/
     return new URLSearchParams(text);
   };
 
-  const cases = async (): Promise<CaseRecord[]> => {
-    const out: CaseRecord[] = [];
-    for await (const e of store.iterate(storeKeys.case.range())) out.push(JSON.parse(dec.decode(e.value)) as CaseRecord);
-    return out;
-  };
-  const outbox = async (): Promise<OutboxRecord[]> => {
+  // The deliveries not acknowledged (what waits, and what failed): the ledger lists them, so no walk over every message sent.
+  const unacknowledged = async (): Promise<OutboxRecord[]> => {
     const out: OutboxRecord[] = [];
-    for await (const e of store.iterate(storeKeys.outbox.range())) out.push(JSON.parse(dec.decode(e.value)) as OutboxRecord);
+    for (const id of [...node.outboxLedger.unacknowledged().keys()]) {
+      const r = await node.outbox.status(id);
+      if (r !== undefined && r.status !== "ACKNOWLEDGED") out.push(r);
+    }
     return out;
   };
   // The latest 20 alerts, newest first, among the last 100,000 events.
@@ -146,19 +145,20 @@ ${session === undefined ? "" : `<nav aria-label="main">${["overview:/", "cases:/
 
   const views: Record<string, (lang: Lang, url: URL, s: Session) => Promise<[string, string]>> = {
     "/": async (lang) => {
-      const all = await cases();
-      const open = all.filter((c) => ![CaseState.ARCHIVED, CaseState.REFUSED, CaseState.WITHDRAWN, CaseState.RESULT_DELIVERED].includes(c.snapshot.state));
+      // Open cases from their index and the outbox's counts from its ledger: the page costs what is open, not the node's history.
+      const open: CaseRecord[] = [];
+      for await (const c of openCases(store)) open.push(c);
       const byMode = new Map<string, number>();
       for (const c of open) byMode.set(HandlingMode[c.snapshot.mode] ?? "", (byMode.get(HandlingMode[c.snapshot.mode] ?? "") ?? 0) + 1);
-      const box = await outbox();
-      const count = (s: string) => box.filter((r) => r.status === s).length;
+      const counted = node.outboxLedger.counts();
+      const count = (s: keyof typeof counted) => counted[s];
       const al = await alerts();
       return [
         "overview",
         `<h1>${esc(t("overview", lang))}</h1>
 <div class="tiles"><div class="tile"><span class="n" data-testid="open-count">${open.length}</span>${esc(t("open", lang))}</div>
-<div class="tile yellow"><span class="n">${all.filter((c) => c.deadlineLevel === "yellow").length}</span>${esc(t("yellow", lang))}</div>
-<div class="tile red"><span class="n" data-testid="red-count">${all.filter((c) => c.deadlineLevel === "red").length}</span>${esc(t("red", lang))}</div>
+<div class="tile yellow"><span class="n">${open.filter((c) => c.deadlineLevel === "yellow").length}</span>${esc(t("yellow", lang))}</div>
+<div class="tile red"><span class="n" data-testid="red-count">${open.filter((c) => c.deadlineLevel === "red").length}</span>${esc(t("red", lang))}</div>
 <div class="tile"><span class="n">${count("RETRY_WAIT") + count("QUEUED") + count("SENDING")}</span>${esc(t("outbox", lang))} ↻</div>
 <div class="tile red"><span class="n" data-testid="failed-count">${count("FAILED")}</span>FAILED</div></div>
 <h2>${esc(t("mode", lang))}</h2><ul>${[...byMode].map(([m, n]) => `<li>${esc(m)}: ${n}</li>`).join("") || `<li>${esc(t("none", lang))}</li>`}</ul>
@@ -208,7 +208,7 @@ ${more ? `<p><a rel="next" href="${esc(next)}">${esc(t("older", lang))} →</a><
       ];
     },
     "/outbox": async (lang, _url, s) => {
-      const box = (await outbox()).filter((r) => r.status !== "ACKNOWLEDGED").sort((a, b) => a.order - b.order);
+      const box = (await unacknowledged()).sort((a, b) => a.order - b.order);
       const can = s.user.role === "operator";
       return [
         "outbox",
@@ -233,15 +233,8 @@ ${box.map((r) => `<tr data-message="${esc(r.messageId)}"><td><code>${esc(r.messa
         if (ps === undefined) return "";
         return ps.connected ? `pulling: ${ps.taken} taken, ${ps.refused} refused` : `<span class="red">cannot pull</span>${ps.lastError === undefined ? "" : ` — ${esc(ps.lastError.code)}`}`;
       };
-      // Last contact and error rate per partner, from the deliveries.
-      const stats = new Map<string, { last: number; sent: number; failed: number }>();
-      for (const r of await outbox()) {
-        const st = stats.get(r.destination) ?? { last: 0, sent: 0, failed: 0 };
-        st.sent++;
-        if (r.status === "FAILED" || r.status === "REJECTED" || r.lastError !== undefined) st.failed++;
-        if (r.status === "ACKNOWLEDGED") st.last = Math.max(st.last, r.firstAttemptAt ?? r.enqueuedAt);
-        stats.set(r.destination, st);
-      }
+      // Last contact and error rate per partner, from the deliveries (the outbox ledger's tally, not a walk over them).
+      const stats = new Map([...node.outboxLedger.destinations()].map(([d, t]) => [d, { last: t.lastContact, sent: t.sent, failed: t.failed }]));
       const certs = new Map<string, string>();
       for (const n of d.verified?.directory.nodes ?? []) {
         const ends = [...n.certificates.tls, ...n.certificates.signing].map((c) => new X509Certificate(c.pem).validTo).sort((a, b) => Date.parse(a) - Date.parse(b));

@@ -83,6 +83,14 @@ export async function readCase(store: Store, caseId: string): Promise<CaseRecord
 /** States in which a handling site's deadline no longer runs out (decided, or the case ended). */
 const DEADLINE_DONE: ReadonlySet<CaseState> = new Set([CaseState.DECIDED, CaseState.RESULT_SENT, CaseState.RESULT_DELIVERED, CaseState.ARCHIVED, CaseState.REFUSED, CaseState.WITHDRAWN]);
 
+/** States in which a case has ended at this site (the console's overview counts the others as open). */
+const CASE_ENDED: ReadonlySet<CaseState> = new Set([CaseState.RESULT_DELIVERED, CaseState.ARCHIVED, CaseState.REFUSED, CaseState.WITHDRAWN]);
+
+/** Whether a case is still open at this site (not delivered, archived, refused or withdrawn). */
+export function caseOpen(record: CaseRecord): boolean {
+  return !CASE_ENDED.has(record.snapshot.state);
+}
+
 /** Whether the node watches this case's deadline: the handling site's, once its clock started, until the case is decided or ends. */
 export function deadlineWatched(record: CaseRecord): boolean {
   return record.role === "handling" && record.deadline !== undefined && !DEADLINE_DONE.has(record.snapshot.state);
@@ -90,13 +98,15 @@ export function deadlineWatched(record: CaseRecord): boolean {
 
 /**
  * The operations that write a case record, with its index entries in the
- * same batch: its case number (`case-number`) and, at the handling site,
- * whether its deadline is watched (`deadline-watch`).
+ * same batch: its case number (`case-number`), whether it is open
+ * (`case-open`) and, at the handling site, whether its deadline is watched
+ * (`deadline-watch`).
  */
 export function caseOps(record: CaseRecord): BatchOp[] {
   const caseId = record.snapshot.caseId;
   const ops: BatchOp[] = [{ type: "put", key: storeKeys.case.key(caseId), value: enc.encode(JSON.stringify(record)) }];
   if (record.caseNumber !== undefined && record.caseNumber !== "") ops.push({ type: "put", key: storeKeys.caseNumber.key(record.caseNumber, caseId), value: EMPTY });
+  ops.push(caseOpen(record) ? { type: "put", key: storeKeys.caseOpen.key(caseId), value: EMPTY } : { type: "del", key: storeKeys.caseOpen.key(caseId) });
   if (deadlineWatched(record)) ops.push({ type: "put", key: storeKeys.deadlineWatch.key(caseId), value: EMPTY });
   else if (record.role === "handling" && record.deadline !== undefined) ops.push({ type: "del", key: storeKeys.deadlineWatch.key(caseId) });
   return ops;
@@ -118,13 +128,21 @@ export async function caseByNumber(store: Store, caseNumber: string): Promise<Ca
   return undefined;
 }
 
+/** The open cases ({@link caseOpen}), in case-id order. */
+export async function* openCases(store: Store): AsyncGenerator<CaseRecord> {
+  for await (const e of store.iterate(storeKeys.caseOpen.range())) {
+    const r = await readCase(store, storeKeys.caseOpen.decode(e.key)[0]);
+    if (r !== undefined) yield r;
+  }
+}
+
 /** The ids of the cases whose deadline the node watches ({@link deadlineWatched}). */
 export async function* watchedCases(store: Store): AsyncGenerator<string> {
   for await (const e of store.iterate(storeKeys.deadlineWatch.range())) yield storeKeys.deadlineWatch.decode(e.key)[0];
 }
 
 /**
- * Builds the case indexes (`case-number`, `deadline-watch`) from the case
+ * Builds the case indexes (`case-number`, `case-open`, `deadline-watch`) from the case
  * records, once, for a store written before they existed; a later start
  * finds them built and reads nothing. Returns how many cases it read.
  */

@@ -6,7 +6,7 @@ import { CaseState, HandlingMode } from "@tongban/sdk/gen";
 import { afterEach, describe, expect, it } from "vitest";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
-import { buildCaseIndexes, caseByNumber, caseOps, watchedCases, type CaseRecord } from "./case-effects.js";
+import { buildCaseIndexes, caseByNumber, caseOps, openCases, watchedCases, type CaseRecord } from "./case-effects.js";
 
 let dir: string | undefined;
 let store: LevelStore | undefined;
@@ -89,5 +89,23 @@ describe("case indexes: case numbers (办件编号), deadlines watched", () => {
     const ids: string[] = [];
     for await (const id of watchedCases(s)) ids.push(id);
     expect(ids).toEqual([open1.snapshot.caseId]);
+  });
+
+  it("keeps the open cases (either site) apart from those that ended, through every write", async () => {
+    const s = await open();
+    const a = record("O-1");
+    const b = { ...record("O-2"), role: "handling" as const };
+    const at = (r: CaseRecord, state: CaseState): CaseRecord => ({ ...r, snapshot: { ...r.snapshot, state } });
+    const openIds = async () => {
+      const ids: string[] = [];
+      for await (const r of openCases(s)) ids.push(r.snapshot.caseId);
+      return ids.sort();
+    };
+    await s.batch([...caseOps(at(a, CaseState.FORWARDED)), ...caseOps(at(b, CaseState.ACCEPTED))]);
+    expect(await openIds()).toEqual([a.snapshot.caseId, b.snapshot.caseId].sort());
+    await s.batch(caseOps(at(a, CaseState.RESULT_DELIVERED)));
+    expect(await openIds()).toEqual([b.snapshot.caseId]);
+    await s.batch(caseOps(at(b, CaseState.WITHDRAWN)));
+    expect(await openIds()).toEqual([]);
   });
 });

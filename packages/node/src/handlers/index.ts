@@ -1,2 +1,2 @@
 // Public surface of handlers/: an explicit list of named exports.
-export { buildCaseIndexes, caseByNumber, caseEffects, caseOps, deadlineWatched, readCase, watchedCases, type CaseRecord, type TimelineStep } from "./case-effects.js";
+export { buildCaseIndexes, caseByNumber, caseEffects, caseOpen, caseOps, deadlineWatched, openCases, readCase, watchedCases, type CaseRecord, type TimelineStep } from "./case-effects.js";

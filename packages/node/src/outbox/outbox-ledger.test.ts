@@ -10,11 +10,26 @@ import { Outbox, outboxOps, type OutboxRecord, type OutboxStatus } from "./outbo
 import { RetrySchedule } from "./retry-schedule.js";
 
 const WUJIANG = "cn.320509.wujiang";
+const JIASHAN = "cn.330421.jiashan";
 
 /** Counts by status, read the slow way: every record. */
 async function scanCounts(store: Store): Promise<Record<string, number>> {
   const out: Record<string, number> = { QUEUED: 0, SENDING: 0, RETRY_WAIT: 0, ACKNOWLEDGED: 0, FAILED: 0, REJECTED: 0 };
   for await (const e of store.iterate(storeKeys.outbox.range())) out[(JSON.parse(new TextDecoder().decode(e.value)) as OutboxRecord).status]!++;
+  return out;
+}
+
+/** Per destination, read the slow way (as the console did): sent, failed, last contact. */
+async function scanDestinations(store: Store): Promise<Map<string, { sent: number; failed: number; lastContact: number }>> {
+  const out = new Map<string, { sent: number; failed: number; lastContact: number }>();
+  for await (const e of store.iterate(storeKeys.outbox.range())) {
+    const r = JSON.parse(new TextDecoder().decode(e.value)) as OutboxRecord;
+    const t = out.get(r.destination) ?? { sent: 0, failed: 0, lastContact: 0 };
+    t.sent++;
+    if (r.status === "FAILED" || r.status === "REJECTED" || r.lastError !== undefined) t.failed++;
+    if (r.status === "ACKNOWLEDGED") t.lastContact = Math.max(t.lastContact, r.firstAttemptAt ?? r.enqueuedAt);
+    out.set(r.destination, t);
+  }
   return out;
 }
 
@@ -48,16 +63,16 @@ async function outboxOn(store: Store, random: () => number, clock: { now: number
       return new TextEncoder().encode(id);
     },
     verifyReceipt: async (bytes) => {
-      const id = new TextDecoder().decode(bytes);
-      return { signer: { nodeId: WUJIANG }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
+      const [destination, id] = new TextDecoder().decode(bytes).split("|") as [string, string];
+      return { signer: { nodeId: destination }, body: { kind: { case: "technicalReceipt", value: { receivedMessageId: id, receivedDigest: Buffer.from(digests.get(id)!, "hex") } } } } as never;
     },
     schedule: new RetrySchedule({ baseDelayMs: 10, factor: 2, minDelayMs: 5, maxDelayMs: 40, deadlineMs: 400, maxAttempts: 0 }),
   });
-  const enqueue = async () => {
+  const enqueue = async (destination = WUJIANG) => {
     const messageId = newMessageId();
     const receiptDigest = randomBytes(32);
     digests.set(messageId, receiptDigest.toString("hex"));
-    await committer.commit(outboxOps({ messageId, destination: WUJIANG, caseId: "", envelope: new TextEncoder().encode(messageId), receiptDigest }, await outbox.nextOrder(), clock.now));
+    await committer.commit(outboxOps({ messageId, destination, caseId: "", envelope: new TextEncoder().encode(`${destination}|${messageId}`), receiptDigest }, await outbox.nextOrder(), clock.now));
     return messageId;
   };
   return { ledger, committer, outbox, enqueue, digests };
@@ -74,7 +89,7 @@ describe("OutboxLedger", () => {
     const seen = new Set<OutboxStatus>();
     for (let step = 0; step < 400; step++) {
       const r = random();
-      if (r < 0.35) ids.push(await o.enqueue());
+      if (r < 0.35) ids.push(await o.enqueue(random() < 0.5 ? WUJIANG : JIASHAN));
       else if (r < 0.85) await o.outbox.tick();
       else if (r < 0.93 && ids.length > 0) await o.outbox.retryNow(ids[Math.floor(random() * ids.length)]!);
       else if (ids.length > 0) await o.outbox.giveUp(ids[Math.floor(random() * ids.length)]!);
@@ -82,6 +97,7 @@ describe("OutboxLedger", () => {
       const counts = o.ledger.counts();
       for (const [s, n] of Object.entries(counts)) if (n > 0) seen.add(s as OutboxStatus);
       expect(counts).toEqual(await scanCounts(store));
+      expect(o.ledger.destinations()).toEqual(await scanDestinations(store));
     }
     // The run went through every status but SENDING (between two steps nothing is in flight).
     expect([...seen].sort()).toEqual(["ACKNOWLEDGED", "FAILED", "QUEUED", "REJECTED", "RETRY_WAIT"]);
@@ -89,6 +105,7 @@ describe("OutboxLedger", () => {
     const again = new OutboxLedger();
     await again.load(store);
     expect(again.counts()).toEqual(await scanCounts(store));
+    expect(again.destinations()).toEqual(await scanDestinations(store));
     expect(again.maxOrder).toBe(ids.length);
     await o.committer.close();
   });

@@ -2,7 +2,7 @@ import { ERROR_CODES, TongbanError, isErrorCode, type VerifiedEnvelope } from "@
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { OutboxLedger } from "./outbox-ledger.js";
-import type { BatchOp, Store } from "../store/types.js";
+import type { BatchOp, OutboxNote, Store } from "../store/types.js";
 import { backoffDelay, nextAttempt, type RetrySchedule } from "./retry-schedule.js";
 
 /** The AS4-style life of an outbound message (docs/node.md "Outbox"). */
@@ -76,7 +76,9 @@ const encode = (r: OutboxRecord) => enc.encode(JSON.stringify(r));
 const decode = (b: Uint8Array) => JSON.parse(dec.decode(b)) as OutboxRecord;
 const EMPTY = new Uint8Array();
 /** The put of an outbox record, noting its status for the outbox ledger (which then need not decode it). */
-const recordPut = (r: OutboxRecord): BatchOp => ({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r), note: { outboxStatus: r.status } });
+const recordPut = (r: OutboxRecord): BatchOp => ({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r), note: { outbox: noteOf(r) } });
+/** The facts of a record the outbox ledger keeps. */
+export const noteOf = (r: OutboxRecord): OutboxNote => ({ status: r.status, destination: r.destination, errored: r.lastError !== undefined, at: r.firstAttemptAt ?? r.enqueuedAt });
 
 /** A message to hand to the outbox. */
 export interface OutboundMessage {

@@ -31,6 +31,8 @@ export const storeKeys = Object.freeze({
   caseNumber: new Collection("case-number", [stringPart, stringPart] as const),
   /** Cases whose deadline the node watches (handling site, clock started, not final), empty values: the minute's check reads these only. */
   deadlineWatch: new Collection("deadline-watch", [stringPart] as const),
+  /** Cases not yet ended (any role), empty values: the console's overview reads these only. */
+  caseOpen: new Collection("case-open", [stringPart] as const),
   /** The evidence log (docs/evidence.md): canonical entry bytes by index. */
   evidence: new Collection("evidence", [u64Part] as const),
   /** Evidence payloads by entry index, apart from the entries so retention can delete them. */

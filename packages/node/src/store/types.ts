@@ -25,8 +25,18 @@ export type BatchOp =
 export interface BatchNote {
   /** An evidence log entry this put stands for, with its payload (`AppendInput` of the SDK). */
   readonly evidence?: { readonly kind: "envelope-in" | "receipt-out"; readonly caseId: string; readonly messageId: string; readonly label: string; readonly payload: Uint8Array };
-  /** The status an outbox record put writes (the outbox ledger counts by it without decoding the record). */
-  readonly outboxStatus?: string;
+  /** What an outbox record put writes, for the outbox ledger (which then need not decode the record). */
+  readonly outbox?: OutboxNote;
+}
+
+/** The facts of an outbox record the outbox ledger keeps. */
+export interface OutboxNote {
+  readonly status: string;
+  readonly destination: string;
+  /** The record carries an error (a failed attempt not yet made good). */
+  readonly errored: boolean;
+  /** When the message was first tried (or queued, if never tried): an acknowledged message's time of contact. */
+  readonly at: number;
 }
 
 /** One key-value pair yielded by {@link Store.iterate}. Both are fresh `Uint8Array`s the caller may keep. */
