@@ -142,9 +142,9 @@ export async function* watchedCases(store: Store): AsyncGenerator<string> {
 }
 
 /**
- * Builds the case indexes (`case-number`, `case-open`, `deadline-watch`) from the case
- * records, once, for a store written before they existed; a later start
- * finds them built and reads nothing. Returns how many cases it read.
+ * Builds the case indexes (`case-number`, `case-open`, `deadline-watch`,
+ * `joint-open`) from the case and joint records, once, for a store written before they existed; a later start
+ * finds them built and reads nothing. Returns how many records it read.
  */
 export async function buildCaseIndexes(store: Store): Promise<number> {
   if ((await store.get(CASE_INDEXES)) !== undefined) return 0;
@@ -155,6 +155,15 @@ export async function buildCaseIndexes(store: Store): Promise<number> {
     read++;
     // The index entries caseOps writes with the record (the record itself is already there).
     ops.push(...caseOps(r).slice(1).filter((op) => op.type === "put"));
+    if (ops.length >= 1_000) {
+      await store.batch(ops);
+      ops = [];
+    }
+  }
+  for await (const e of store.iterate(storeKeys.joint.range())) {
+    const j = JSON.parse(dec.decode(e.value)) as { jointCaseId: string; overall: string };
+    read++;
+    if (j.overall === "open") ops.push({ type: "put", key: storeKeys.jointOpen.key(j.jointCaseId), value: EMPTY });
     if (ops.length >= 1_000) {
       await store.batch(ops);
       ops = [];

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
 import { buildCaseIndexes, caseByNumber, caseOps, openCases, watchedCases, type CaseRecord } from "./case-effects.js";
+import { jointOps, type JointRecord } from "./joint.js";
 
 let dir: string | undefined;
 let store: LevelStore | undefined;
@@ -107,5 +108,23 @@ describe("case indexes: case numbers (办件编号), deadlines watched", () => {
     expect(await openIds()).toEqual([b.snapshot.caseId]);
     await s.batch(caseOps(at(b, CaseState.WITHDRAWN)));
     expect(await openIds()).toEqual([]);
+  });
+
+  it("keeps the open joint cases apart (the overdue check reads only these), and builds the index for an older store", async () => {
+    const s = await open();
+    const joint = (overall: JointRecord["overall"], id = "j-1") => ({ jointCaseId: id, overall }) as unknown as JointRecord;
+    const openJoints = async () => {
+      const ids: string[] = [];
+      for await (const e of s.iterate(storeKeys.jointOpen.range())) ids.push(storeKeys.jointOpen.decode(e.key)[0]);
+      return ids;
+    };
+    await s.batch(jointOps(joint("open")));
+    expect(await openJoints()).toEqual(["j-1"]);
+    await s.batch(jointOps(joint("completed")));
+    expect(await openJoints()).toEqual([]);
+    // As an older node wrote them: the joint records alone.
+    await s.batch([jointOps(joint("open", "j-2"))[0]!, jointOps(joint("withdrawn", "j-3"))[0]!]);
+    expect(await buildCaseIndexes(s)).toBe(3);
+    expect(await openJoints()).toEqual(["j-2"]);
   });
 });

@@ -123,8 +123,10 @@ export async function readJoint(store: Store, jointCaseId: string): Promise<Join
   return v === undefined ? undefined : (JSON.parse(dec.decode(v)) as JointRecord);
 }
 
-function jointOps(r: JointRecord): BatchOp[] {
-  return [{ type: "put", key: storeKeys.joint.key(r.jointCaseId), value: enc.encode(JSON.stringify(r)) }];
+/** The operations that write a joint record, with its `joint-open` index entry (put while open, deleted after). */
+export function jointOps(r: JointRecord): BatchOp[] {
+  const open = storeKeys.jointOpen.key(r.jointCaseId);
+  return [{ type: "put", key: storeKeys.joint.key(r.jointCaseId), value: enc.encode(JSON.stringify(r)) }, r.overall === "open" ? { type: "put", key: open, value: new Uint8Array(0) } : { type: "del", key: open }];
 }
 
 /** A change being built: the record, the store operations and the events. */
@@ -297,7 +299,8 @@ export class JointDesk {
     const now = this.#now();
     const raised: NodeEvent[] = [];
     const ids: string[] = [];
-    for await (const e of d.store.iterate(storeKeys.joint.range())) ids.push(storeKeys.joint.decode(e.key)[0]);
+    // Only the joint cases still open (the joint-open index), not every one this node ever led.
+    for await (const e of d.store.iterate(storeKeys.jointOpen.range())) ids.push(storeKeys.jointOpen.decode(e.key)[0]);
     for (const id of ids) {
       await d.serializer.run(`case\u0000${id}`, async () => {
         const record = await readJoint(d.store, id);
