@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { TongbanError, expandBundle, type JointBundle, type PlatformClient } from "@tongban/sdk";
 import { JointTaskState, type JointCaseView } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jointOps, readJoint } from "../handlers/joint.js";
 import { storeKeys } from "../store/keys.js";
 import { until } from "./e2e-helpers.js";
 import { startLocalFederation, type LocalFederation } from "./local-federation.js";
@@ -135,6 +136,20 @@ describe("joint handling across three nodes", () => {
       for (const m of j!.materials) expect(await fed.node(site).composed!.materials.has(m.digest)).toBe(true);
     }
   }, 30_000);
+
+  it("a sub-task past its due time raises joint.task.overdue at the lead, once", async () => {
+    const id = (await submit("late-1")).jointCaseId;
+    const qingpu = fed.node(QINGPU);
+    const store = qingpu.node!.components.store;
+    // 吴江 takes longer than promised: move its task's due time into the past (as the calendar would, days later).
+    const record = (await readJoint(store, id))!;
+    const late = { ...record, tasks: { ...record.tasks, "hukou-out": { ...record.tasks["hukou-out"]!, dueAt: new Date(Date.now() - 60_000).toISOString() } } };
+    await store.batch(jointOps(late));
+    const raised = await qingpu.composed!.joint.checkOverdue();
+    expect(raised.map((e) => [e.type, e.caseId, e.detail?.["taskId"]])).toEqual([["joint.task.overdue", id, "hukou-out"]]);
+    expect(raised[0]!.alert).toBe(true);
+    expect(await qingpu.composed!.joint.checkOverdue()).toEqual([]); // once
+  });
 
   it("a refusal at 吴江 cancels the tasks that depend on it; the rest go on; the outcome is failed at every site", async () => {
     const { jointCaseId: id } = await submit("move-2");
