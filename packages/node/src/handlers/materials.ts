@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { TongbanError } from "@tongban/sdk";
 import { KeyedSerializer } from "../inbox/keyed-serializer.js";
 import { storeKeys } from "../store/keys.js";
-import type { Store } from "../store/types.js";
+import type { BatchOp, Store } from "../store/types.js";
 
 /** One piece of an upload, as both PlatformService.UploadMaterial and FederationService.PutMaterial stream it. */
 export interface MaterialChunk {
@@ -86,7 +86,8 @@ export class MaterialStore {
    * then finds the material stored), so two streams never write the same
    * chunk keys. An upload that fails part way — bad chunks, a digest
    * mismatch, the client going away — keeps none of its chunks; a crash
-   * part way leaves chunks that {@link recover} removes at the next start.
+   * part way leaves the upload marked as under way, and {@link recover}
+   * removes its chunks at the next start.
    *
    * @throws TongbanError ENVELOPE_MALFORMED for inconsistent chunks (digest,
    *   size or offset changing, a gap), ENVELOPE_TOO_LARGE past the limits,
@@ -118,7 +119,7 @@ export class MaterialStore {
       for (let r = await this.#next(rest); r.done !== true; r = await this.#next(rest)) this.#sameMaterial(r.value, digest, total);
       return { ...present, alreadyPresent: true };
     }
-    // Chunks a crashed upload left behind must not outlive this one (recover() also removes them at start).
+    // Chunks an earlier upload left behind must not outlive this one.
     await this.#discard(digest);
     const hash = createHash("sha256");
     let offset = 0;
@@ -132,7 +133,9 @@ export class MaterialStore {
         if (offset + c.data.length > total) throw new TongbanError("ENVELOPE_MALFORMED", `material is longer than its total_size ${total}`);
         if (c.data.length === 0) continue;
         hash.update(c.data);
-        await this.#store.batch([{ type: "put", key: storeKeys.material.key(digest, index), value: c.data }]);
+        const chunk: BatchOp = { type: "put", key: storeKeys.material.key(digest, index), value: c.data };
+        // The first chunk marks the upload as under way: a crash before its end leaves the mark for recover().
+        await this.#store.batch(index === 0 ? [chunk, { type: "put", key: storeKeys.materialPartial.key(digest), value: enc.encode(new Date().toISOString()) }] : [chunk]);
         index++;
         offset += c.data.length;
       }
@@ -142,7 +145,7 @@ export class MaterialStore {
         throw new TongbanError("CASE_MATERIAL_DIGEST_MISMATCH", `material bytes hash to ${actual.toString("hex")}, not ${hex}`, { details: { expected: hex, actual: actual.toString("hex") } });
       }
       const info: MaterialInfo = { digest: hex, size: total, chunks: index, complete: true };
-      await this.#store.batch([{ type: "put", key: infoKey(hex), value: enc.encode(JSON.stringify(info)) }]);
+      await this.#store.batch([{ type: "put", key: infoKey(hex), value: enc.encode(JSON.stringify(info)) }, { type: "del", key: storeKeys.materialPartial.key(digest) }]);
       return { ...info, alreadyPresent: false };
     } catch (err) {
       // Nothing of a failed upload is kept; a failure to clean up is left to recover() and must not hide the cause.
@@ -159,6 +162,7 @@ export class MaterialStore {
         void Promise.resolve(rest.return?.()).catch(() => undefined);
         reject(new TongbanError("TRANSPORT_DEADLINE_EXCEEDED", `no chunk of the material came for ${this.#idleMs} ms: the upload was ended and nothing of it kept`, { details: { idleMs: this.#idleMs } }));
       }, this.#idleMs);
+      timer.unref(); // a stalled upload never keeps the process alive
     });
     try {
       return await Promise.race([rest.next(), idle]);
@@ -173,53 +177,39 @@ export class MaterialStore {
     }
   }
 
-  /**
-   * What uploads cut short left behind, without removing it: the chunks of
-   * a material with no complete record, and chunks past a complete
-   * material's recorded count (see {@link recover}).
-   */
-  async leftovers(): Promise<{ materials: number; chunks: number }> {
-    let materials = 0;
-    let chunks = 0;
-    for await (const _ of this.#leftoverKeys(() => materials++)) chunks++;
-    return { materials, chunks };
+  /** The digests (hex) of uploads under way — or, after a crash and before {@link recover}, cut short. */
+  async pending(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const e of this.#store.iterate(storeKeys.materialPartial.range())) out.push(Buffer.from(storeKeys.materialPartial.decode(e.key)[0]).toString("hex"));
+    return out;
+  }
+
+  /** How many chunks are stored for a digest (a complete material's, or what an upload has written so far). */
+  async chunksHeld(digest: Uint8Array | string): Promise<number> {
+    let n = 0;
+    for await (const _ of this.#store.iterate(storeKeys.material.range(typeof digest === "string" ? Buffer.from(digest, "hex") : digest))) n++;
+    return n;
   }
 
   /**
-   * Removes what uploads cut short by a crash left behind ({@link leftovers}).
-   * Run at start, before any upload is taken. Returns what it removed.
+   * Removes what uploads cut short by a crash left behind: the chunks of
+   * every upload still marked as under way. Run at start, before any upload
+   * is taken; it reads the marks, not the materials. Returns what it removed.
    */
   async recover(): Promise<{ materials: number; chunks: number }> {
     let materials = 0;
     let chunks = 0;
-    const ops: { type: "del"; key: Uint8Array }[] = [];
-    for await (const key of this.#leftoverKeys(() => materials++)) {
-      ops.push({ type: "del", key });
-      chunks++;
-      if (ops.length >= 1_000) await this.#store.batch(ops.splice(0));
+    for (const hex of await this.pending()) {
+      const digest = Buffer.from(hex, "hex");
+      chunks += await this.chunksHeld(digest);
+      await this.#discard(digest);
+      materials++;
     }
-    if (ops.length > 0) await this.#store.batch(ops);
     return { materials, chunks };
   }
 
-  async *#leftoverKeys(onUnfinished: () => void): AsyncGenerator<Uint8Array> {
-    let current = "";
-    let keep = 0;
-    for await (const e of this.#store.iterate(storeKeys.material.range())) {
-      const [digest, index] = storeKeys.material.decode(e.key);
-      const hex = Buffer.from(digest).toString("hex");
-      if (hex !== current) {
-        current = hex;
-        const info = await this.info(hex);
-        keep = info?.complete === true ? info.chunks : 0;
-        if (info?.complete !== true) onUnfinished();
-      }
-      if (index >= keep) yield e.key;
-    }
-  }
-
   /** Streams a stored material from `offset`, in the chunks it was stored in (split at `offset`). */
-  // Reads stop at the recorded count (chunks past it, left by a crash, are removed by recover()).
+  // Reads stop at the recorded count.
   async *read(digest: Uint8Array, offset = 0): AsyncGenerator<{ offset: number; data: Uint8Array; totalSize: number }> {
     const info = await this.info(digest);
     if (info?.complete !== true) throw new TongbanError("CASE_MATERIAL_MISSING", `material ${Buffer.from(digest).toString("hex")} is not stored here`, { details: { digest: Buffer.from(digest).toString("hex") } });
@@ -234,10 +224,10 @@ export class MaterialStore {
     }
   }
 
-  /** Deletes every stored chunk of a material (not its record). */
+  /** Deletes every stored chunk of a material (not its record) and its under-way mark. */
   async #discard(digest: Uint8Array): Promise<void> {
-    const ops: { type: "del"; key: Uint8Array }[] = [];
+    const ops: BatchOp[] = [{ type: "del", key: storeKeys.materialPartial.key(digest) }];
     for await (const e of this.#store.iterate(storeKeys.material.range(digest))) ops.push({ type: "del", key: e.key });
-    if (ops.length > 0) await this.#store.batch(ops);
+    await this.#store.batch(ops);
   }
 }

@@ -67,6 +67,8 @@ export const storeKeys = Object.freeze({
   audit: new Collection("audit", [u64Part] as const),
   /** Material content in chunks by (32-byte content digest of the whole material, chunk index). */
   material: new Collection("material", [bytesPart(32), u32Part] as const),
+  /** Uploads under way by material digest (their start time): what a crash cuts short, the next start removes. */
+  materialPartial: new Collection("material-partial", [bytesPart(32)] as const),
 });
 
 /** The names of the node's collections. */
