@@ -136,4 +136,52 @@ describe("OutboxLedger", () => {
     expect(await second.outbox.nextOrder()).toBe(3);
     await second.committer.close();
   });
+
+  it("a store from before the ledger is read whole once and indexed; later starts read only the messages not acknowledged", async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const clock = { now: 3_000_000 };
+    const o = await outboxOn(store, () => 0.9, clock);
+    for (let i = 0; i < 6; i++) await o.enqueue();
+    await o.outbox.tick();
+    const waiting = await o.enqueue();
+    await o.committer.close();
+    // What an older node left: the records alone (no index, no stored tally).
+    await store.batch([{ type: "del", key: storeKeys.meta.key("outbox-ledger") }, { type: "del", key: storeKeys.outboxOpen.key(waiting) }]);
+    const first = new OutboxLedger();
+    expect(await first.load(store)).toBe(7);
+    expect(first.counts()).toEqual(await scanCounts(store));
+    const again = new OutboxLedger();
+    expect(await again.load(store)).toBe(1);
+    expect(again.counts()).toEqual(await scanCounts(store));
+    expect(again.destinations()).toEqual(await scanDestinations(store));
+    expect(again.maxOrder).toBe(7);
+  });
+
+  it("a batch that fails leaves the ledger as it was, in memory and as stored", async () => {
+    const inner = new MemoryStore();
+    await inner.open();
+    let fail = false;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === "batch") return (ops: never) => (fail ? Promise.reject(new Error("disk full")) : target.batch(ops));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const clock = { now: 4_000_000 };
+    const o = await outboxOn(store, () => 0.9, clock);
+    const id = await o.enqueue();
+    const before = o.ledger.counts();
+    fail = true;
+    await expect(o.outbox.tick()).rejects.toThrow();
+    fail = false;
+    expect(o.ledger.counts()).toEqual(before);
+    expect(o.ledger.counts()).toEqual(await scanCounts(store));
+    const reread = new OutboxLedger();
+    await reread.load(store);
+    expect(reread.counts()).toEqual(before);
+    expect([...reread.unacknowledged().keys()]).toEqual([id]);
+    await o.committer.close();
+  });
 });

@@ -76,9 +76,16 @@ const encode = (r: OutboxRecord) => enc.encode(JSON.stringify(r));
 const decode = (b: Uint8Array) => JSON.parse(dec.decode(b)) as OutboxRecord;
 const EMPTY = new Uint8Array();
 /** The put of an outbox record, noting its status for the outbox ledger (which then need not decode it). */
-const recordPut = (r: OutboxRecord): BatchOp => ({ type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r), note: { outbox: noteOf(r) } });
+/**
+ * The operations that write an outbox record: the record, noted for the outbox ledger (which then need not decode
+ * it), and its `outbox-open` index entry — put while the message is not acknowledged, deleted once it is.
+ */
+const recordPut = (r: OutboxRecord): BatchOp[] => [
+  { type: "put", key: storeKeys.outbox.key(r.messageId), value: encode(r), note: { outbox: noteOf(r) } },
+  r.status === "ACKNOWLEDGED" ? { type: "del", key: storeKeys.outboxOpen.key(r.messageId) } : { type: "put", key: storeKeys.outboxOpen.key(r.messageId), value: EMPTY },
+];
 /** The facts of a record the outbox ledger keeps. */
-export const noteOf = (r: OutboxRecord): OutboxNote => ({ status: r.status, destination: r.destination, errored: r.lastError !== undefined, at: r.firstAttemptAt ?? r.enqueuedAt });
+export const noteOf = (r: OutboxRecord): OutboxNote => ({ status: r.status, destination: r.destination, errored: r.lastError !== undefined, at: r.firstAttemptAt ?? r.enqueuedAt, order: r.order });
 
 /** A message to hand to the outbox. */
 export interface OutboundMessage {
@@ -108,7 +115,7 @@ export function outboxOps(message: OutboundMessage, order: number, now: number):
     nextAttemptAt: now,
   };
   return [
-    recordPut(record),
+    ...recordPut(record),
     { type: "put", key: storeKeys.outboxDue.key(now, message.messageId), value: EMPTY },
   ];
 }
@@ -258,7 +265,7 @@ export class Outbox {
     r.status = "FAILED";
     r.failedAt = this.#now();
     r.lastError = { code: "DELIVERY_DEADLINE_EXCEEDED", message: "given up by the operator" };
-    ops.push(recordPut(r));
+    ops.push(...recordPut(r));
     await this.#c.committer.commit(ops);
     this.#emit("outbox.failed", r);
   }
@@ -394,7 +401,7 @@ export class Outbox {
     r.status = "SENDING";
     r.attempts++;
     r.firstAttemptAt ??= now;
-    ops.push(recordPut(r));
+    ops.push(...recordPut(r));
     await this.#c.committer.commit(ops);
 
     let error: { code: string; message: string; retryAfterMs?: number } | undefined;
@@ -410,7 +417,7 @@ export class Outbox {
       r.receipt = Buffer.from(receiptBytes).toString("base64");
       delete r.nextAttemptAt;
       delete r.lastError;
-      await this.#c.committer.commit([recordPut(r)]);
+      await this.#c.committer.commit(recordPut(r));
       this.#emit("outbox.acknowledged", r);
       if (this.#unreachable.delete(r.destination)) {
         this.#emit("outbox.reachable", r);
@@ -428,7 +435,7 @@ export class Outbox {
     if (UNREACHABLE_CODES.has(error.code)) this.#unreachableFrom(r);
     if (isPermanent(error.code) && error.code !== "RECEIPT_INVALID") {
       r.status = "REJECTED";
-      await this.#c.committer.commit([recordPut(r)]);
+      await this.#c.committer.commit(recordPut(r));
       this.#emit("outbox.rejected", r);
       return false;
     }
@@ -437,7 +444,7 @@ export class Outbox {
       r.status = "FAILED";
       r.failedAt = this.#now();
       delete r.nextAttemptAt;
-      await this.#c.committer.commit([recordPut(r)]);
+      await this.#c.committer.commit(recordPut(r));
       this.#emit("outbox.failed", r);
       return false;
     }
@@ -475,7 +482,7 @@ export class Outbox {
       r.failedAt = now;
       delete r.nextAttemptAt;
       r.lastError ??= { code: "DELIVERY_DEADLINE_EXCEEDED", message: "the destination was unreachable until the final deadline" };
-      ops.push(recordPut(r));
+      ops.push(...recordPut(r));
       failed.push(r);
     }
     if (ops.length > 0) await this.#c.committer.commit(ops);
@@ -509,7 +516,7 @@ export class Outbox {
   #reschedule(r: OutboxRecord, at: number): BatchOp[] {
     const ops = this.#unschedule(r);
     r.nextAttemptAt = at;
-    ops.push(recordPut(r), { type: "put", key: storeKeys.outboxDue.key(at, r.messageId), value: EMPTY });
+    ops.push(...recordPut(r), { type: "put", key: storeKeys.outboxDue.key(at, r.messageId), value: EMPTY });
     return ops;
   }
 

@@ -59,6 +59,8 @@ export const storeKeys = Object.freeze({
   caseHeld: new Collection("case-held", [stringPart, u64Part, stringPart, stringPart] as const),
   /** Outbound messages by message id: envelope, destination, delivery state and attempts. */
   outbox: new Collection("outbox", [stringPart] as const),
+  /** Outbound messages not yet acknowledged, empty values: a start reads these records, not every one ever sent. */
+  outboxOpen: new Collection("outbox-open", [stringPart] as const),
   /** The outbox schedule index: (next attempt epoch ms, message id) → empty; a scan up to now finds what is due. */
   outboxDue: new Collection("outbox-due", [u64Part, stringPart] as const),
   /** Events for platforms by sequence number. */

@@ -37,6 +37,8 @@ export interface OutboxNote {
   readonly errored: boolean;
   /** When the message was first tried (or queued, if never tried): an acknowledged message's time of contact. */
   readonly at: number;
+  /** The record's enqueue order. */
+  readonly order: number;
 }
 
 /** One key-value pair yielded by {@link Store.iterate}. Both are fresh `Uint8Array`s the caller may keep. */
