@@ -9,7 +9,10 @@
 //   - no receipted message was lost: every message either node sent is
 //     ACKNOWLEDGED with a receipt and appears on the partner's timeline;
 //   - no effect happened twice: no message id appears twice on a timeline;
-//   - the nodes' outboxes hold nothing FAILED or REJECTED.
+//   - the nodes' outboxes hold nothing FAILED or REJECTED;
+//   - every index kept beside the records (case numbers, open cases, watched
+//     deadlines, open joint cases, the outbox ledger) agrees with the records,
+//     and no upload is left marked as under way (checkIndexes, nodes stopped).
 //
 //   node scripts/reliability.mjs [--cycles 20] [--cases 40] [--concurrency 6] [--seed N] [--pull] [--json] [--keep]
 //   (--pull: 吴江 in pull mode — no inbound connections; it pulls from 青浦)
@@ -23,7 +26,7 @@ import { prng } from "./lib/prng.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => pathToFileURL(join(root, p)).href;
-const { freePorts, initNodeDirectory } = await import(dist("packages/node/dist/index.js"));
+const { checkIndexes, freePorts, initNodeDirectory, openLevelStore } = await import(dist("packages/node/dist/index.js"));
 const { createFederationRoot, createPlatformClient, isTongbanError } = await import(dist("packages/sdk/dist/index.js"));
 const { CaseState, DecisionOutcome, DeliveryMethod, HandlingMode, IdentityDocumentType, MessageStatus, MessageType } = await import(dist("packages/sdk/dist/proto.js"));
 const CLI = join(root, "packages/cli/dist/bin.js");
@@ -62,7 +65,7 @@ export async function runReliability(options = {}) {
       peers: [{ nodeId: other, ...(pull && other === WUJIANG ? { delivery: "pull" } : { address: `127.0.0.1:${ports[other].federation}` }), certificates: [join(dir, other, "pki/tls.crt"), join(dir, other, "pki/sign.crt")] }],
       adjust: (c) => ({ ...c, federation: { ...c.federation, ...(pull && id === WUJIANG ? { delivery: "pull", pullWaitMs: 2_000 } : {}) }, log: { level: "warn" }, retry: { ...c.retry, policy: { ...c.retry.policy, baseDelayMs: 100, minDelayMs: 50, maxDelayMs: 500 } }, shutdown: { graceMs: 1000, drainDelayMs: 0 } }),
     });
-    nodes[id] = { id, config: init.configFile, token: init.platformToken, child: undefined, kills: 0, restarts: 0 };
+    nodes[id] = { id, config: init.configFile, dataDir: init.config.dataDir, token: init.platformToken, child: undefined, kills: 0, restarts: 0 };
   }
 
   async function start(node) {
@@ -265,6 +268,16 @@ export async function runReliability(options = {}) {
     nodes[id].child.kill("SIGTERM");
     await nodes[id].exited;
   }
+  // The indexes kept beside the records (case numbers, open cases, deadlines, the outbox ledger, uploads under way)
+  // were written in the records' batches: after every kill they must still agree with the records.
+  for (const id of ids) {
+    const store = await openLevelStore(nodes[id].dataDir);
+    try {
+      for (const p of await checkIndexes(store)) problems.push(`${id} index: ${p}`);
+    } finally {
+      await store.close();
+    }
+  }
   if (!options.keep) rmSync(dir, { recursive: true, force: true });
   const result = {
     seed,
@@ -277,8 +290,9 @@ export async function runReliability(options = {}) {
     seconds: Math.round((Date.now() - started) / 100) / 10,
     invariants: {
       everyCaseFinalAtBothNodes: !problems.some((p) => p.includes("never completed")),
-      noReceiptedMessageLost: !problems.some((p) => p.includes("missing") || p.includes(" is ")),
+      noReceiptedMessageLost: !problems.some((p) => !p.includes(" index: ") && (p.includes("missing") || p.includes(" is "))),
       noEffectTwice: !problems.some((p) => p.includes("twice")),
+      indexesMatchRecords: !problems.some((p) => p.includes(" index: ")),
     },
     problems,
     ...(options.keep ? { dir } : {}),

@@ -14,7 +14,7 @@ describe("reliability harness (short)", () => {
     expect(r.jointCases).toBeGreaterThanOrEqual(1);
     expect(Object.values(r.kills).reduce((a, b) => a + b, 0)).toBe(3);
     expect(r.messagesChecked).toBeGreaterThanOrEqual(r.cases * 5);
-    expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true });
+    expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true, indexesMatchRecords: true });
   }, 180_000);
 
   it("keeps them with 吴江 in pull mode (no inbound connections: it pulls from 青浦)", async () => {
@@ -23,6 +23,6 @@ describe("reliability harness (short)", () => {
     expect(r.mode).toBe("pull");
     expect(Object.values(r.kills).reduce((a, b) => a + b, 0)).toBe(3);
     expect(r.messagesChecked).toBeGreaterThanOrEqual(r.cases * 5);
-    expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true });
+    expect(r.invariants).toEqual({ everyCaseFinalAtBothNodes: true, noReceiptedMessageLost: true, noEffectTwice: true, indexesMatchRecords: true });
   }, 180_000);
 });

@@ -67,6 +67,7 @@ export type { OutboundMessage, OutboxComponents, OutboxEvent, OutboxRecord, Outb
 export { federationService, type FederationServiceDeps } from "./server/index.js";
 
 // handlers: what messages do to cases
+export { checkIndexes } from "./handlers/index.js";
 export { buildCaseIndexes, caseByNumber, caseEffects, caseOpen, caseOps, deadlineWatched, openCases, readCase, watchedCases, type CaseRecord, type TimelineStep } from "./handlers/index.js";
 
 // config: the node config file (YAML/JSON), validation and defaults

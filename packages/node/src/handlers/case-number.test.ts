@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { storeKeys } from "../store/keys.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
 import { buildCaseIndexes, caseByNumber, caseOps, openCases, watchedCases, type CaseRecord } from "./case-effects.js";
+import { checkIndexes } from "./index-check.js";
 import { jointOps, type JointRecord } from "./joint.js";
 
 let dir: string | undefined;
@@ -126,5 +127,26 @@ describe("case indexes: case numbers (办件编号), deadlines watched", () => {
     await s.batch([jointOps(joint("open", "j-2"))[0]!, jointOps(joint("withdrawn", "j-3"))[0]!]);
     expect(await buildCaseIndexes(s)).toBe(3);
     expect(await openJoints()).toEqual(["j-2"]);
+  });
+
+  it("checkIndexes finds none wrong when the records wrote them, and names each one that disagrees", async () => {
+    const s = await open();
+    const deadline = { startedAt: "2026-12-01T00:00:00.000Z" } as unknown as NonNullable<CaseRecord["deadline"]>;
+    const a = { ...record("C-1"), role: "handling" as const, deadline, snapshot: { ...record("C-1").snapshot, state: CaseState.ACCEPTED } };
+    const b = { ...record("C-2"), snapshot: { ...record("C-2").snapshot, state: CaseState.REFUSED } };
+    await s.batch([...caseOps(a), ...caseOps(b), ...jointOps({ jointCaseId: "j-9", overall: "open" } as unknown as JointRecord)]);
+    expect(await checkIndexes(s)).toEqual([]);
+    await s.batch([
+      { type: "del", key: storeKeys.caseOpen.key(a.snapshot.caseId) },
+      { type: "put", key: storeKeys.deadlineWatch.key(b.snapshot.caseId), value: new Uint8Array() },
+      { type: "del", key: storeKeys.caseNumber.key("C-1", a.snapshot.caseId) },
+      { type: "put", key: storeKeys.materialPartial.key(new Uint8Array(32).fill(7)), value: new Uint8Array() },
+    ]);
+    const problems = await checkIndexes(s);
+    expect(problems).toHaveLength(4);
+    expect(problems.join("\n")).toMatch(/case-open: .* is missing from the index/);
+    expect(problems.join("\n")).toMatch(/deadline-watch: .* is in the index but no record says so/);
+    expect(problems.join("\n")).toMatch(/case-number: C-1 .* is missing/);
+    expect(problems.join("\n")).toMatch(/material-partial: an upload of 0707/);
   });
 });
