@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openLevelStore, type Store } from "@tongban/node";
+import { openLevelStore, storeKeys, type Store } from "@tongban/node";
 import { issueNodeCertificates } from "@tongban/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../program.js";
@@ -133,6 +133,16 @@ describe("tongban node", () => {
     } finally {
       await copy.close();
     }
+    // After a restore: the indexes beside the records agree with them; a damaged one is named, exit 1.
+    const checked = await tongban("--json", "node", "check", "--config", config, "--store");
+    expect(checked.code, checked.err).toBe(0);
+    expect(JSON.parse(checked.out).checks).toContainEqual(expect.objectContaining({ check: "store indexes", result: "ok" }));
+    const damage = await openLevelStore(data);
+    await damage.batch([{ type: "put", key: storeKeys.caseOpen.key("0190f0a0-0000-7000-8000-000000000000"), value: new Uint8Array() }]);
+    await damage.close();
+    const broken = await tongban("node", "check", "--config", config, "--store");
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain("case-open");
   }, 30_000);
 
   it("reloads certificates and keys on SIGHUP, all or nothing, and says which changed", async () => {

@@ -3,6 +3,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
+  checkIndexes,
   composeNode,
   initNodeDirectory,
   initNodeRequestDirectory,
@@ -67,7 +68,8 @@ export const nodeCommand: CommandRegistrar = (program, ctx) => {
   n.command("check")
     .description("validate a node config and the files it names (certificates against the anchor, CRL, peers); exit 1 on any problem")
     .requiredOption("--config <file>", "node.yaml")
-    .action(async (opts: { config: string }, cmd: Command) => check(opts.config, outputFor(cmd, ctx), ctx));
+    .option("--store", "also check the stopped node's store: every index beside the records agrees with them (after a restore, or a crash)")
+    .action(async (opts: { config: string; store?: boolean }, cmd: Command) => check(opts.config, outputFor(cmd, ctx), ctx, opts.store === true));
 
   n.command("start")
     .description("run the node until SIGINT/SIGTERM, then shut down gracefully; SIGUSR2 writes a backup into backup.dir; SIGHUP reloads certificates, keys and CRL")
@@ -238,7 +240,7 @@ async function init(opts: InitOptions, out: Output): Promise<void> {
   out.result({ ok: true, nodeId: opts.nodeId, config: made.configFile, platformToken: made.platformToken, kid: made.certificates.signing.kid });
 }
 
-async function check(file: string, out: Output, ctx: CommandContext): Promise<void> {
+async function check(file: string, out: Output, ctx: CommandContext, withStore = false): Promise<void> {
   const rows: [string, string, string][] = [];
   let issues: readonly ConfigIssue[] = [];
   try {
@@ -254,6 +256,13 @@ async function check(file: string, out: Output, ctx: CommandContext): Promise<vo
       const d = describeCertificate(await readFile(f, "utf8"));
       if (new Date(d.notAfter).getTime() < soon) rows.push([what, "warn", `expires ${String(d.notAfter).slice(0, 10)}: renew within 30 days`]);
     }
+    if (withStore && !existsSync(config.dataDir)) rows.push(["store indexes", "warn", "no store yet: the node has not been started"]);
+    else if (withStore) {
+      const problems = await storeProblems(config);
+      if (problems.length === 0) rows.push(["store indexes", "ok", "case numbers, open cases, deadlines, open joint cases, outbox ledger agree with the records"]);
+      for (const p of problems) rows.push(["store indexes", "FAIL", p]);
+      if (problems.length > 0) issues = problems.map((reason) => ({ path: "store", reason }));
+    }
   } catch (err) {
     if (!(err instanceof TongbanError)) throw err;
     const d = err.details as { issues?: ConfigIssue[] };
@@ -264,6 +273,21 @@ async function check(file: string, out: Output, ctx: CommandContext): Promise<vo
   out.table(["check", "result", "detail"], rows);
   out.result({ ok: issues.length === 0, checks: rows.map(([check, result, detail]) => ({ check, result, detail })) });
   if (issues.length > 0) ctx.setExitCode(1);
+}
+
+/** The differences between the stopped node's indexes and its records (checkIndexes); refuses a running node's store. */
+async function storeProblems(config: NodeConfig): Promise<string[]> {
+  const store = await openLevelStore(config.dataDir, { ...config.store, createIfMissing: false }).catch((err: unknown) => {
+    if (err instanceof TongbanError && (err.details as { reason?: string } | undefined)?.reason === "locked") {
+      throw new CliError("STORE_UNAVAILABLE", "the node's store is in use (is the node running?): stop it to check its store");
+    }
+    throw err;
+  });
+  try {
+    return await checkIndexes(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /**
