@@ -49,6 +49,7 @@ import { PartnerLimiter } from "./server/partner-limiter.js";
 import { platformService } from "./server/platform-service.js";
 import { storeKeys } from "./store/keys.js";
 import { GroupCommitter, combineHooks } from "./store/group-committer.js";
+import { prunePayloads } from "./evidence/audit.js";
 import { OutboxLedger } from "./outbox/outbox-ledger.js";
 import { keyBelongsTo, readNodeCredentials, spkiOf } from "./config/verify-node-config.js";
 import { TableKeeper } from "./mapping/table-keeper.js";
@@ -97,6 +98,11 @@ export interface ComposedNode extends Pick<NodeComponents, "federation" | "platf
   readonly evidence: { readonly log: EvidenceLog; readonly checkpoints: Checkpoints };
   /** Runs one deadline check now; returns the events it raised. */
   checkDeadlines(): Promise<NodeEvent[]>;
+  /**
+   * Runs evidence retention now: deletes the payloads of entries older than
+   * `retention.evidencePayloadDays` (none when it is 0). Returns how many.
+   */
+  pruneEvidence(): Promise<number>;
   /**
    * Switches envelope signing to a new certificate and key while the node
    * runs (docs/directory.md "Rotation"): the certificate must chain to the
@@ -504,6 +510,20 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     return raised;
   };
 
+  /** Evidence retention (retention.evidencePayloadDays): the payloads of older entries go, the entries and hashes stay. */
+  const pruneEvidence = async (): Promise<number> => {
+    const days = config.retention.evidencePayloadDays;
+    if (days === 0) return 0;
+    const deleted = await prunePayloads(store, new Date(clock().getTime() - days * 86_400_000));
+    if (deleted > 0) {
+      metrics.evidencePayloadsPrunedTotal.inc(deleted);
+      logger.info({ deleted, olderThanDays: days }, "evidence retention: payloads deleted (entries and hashes kept)");
+    }
+    return deleted;
+  };
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let retentionStopped = false;
+  let retentionRun: Promise<unknown> = Promise.resolve();
   let deadlineTimer: NodeJS.Timeout | undefined;
   let directoryTimer: NodeJS.Timeout | undefined;
   let evidenceTimer: NodeJS.Timeout | undefined;
@@ -548,6 +568,28 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
         if (evidenceTimer !== undefined) clearTimeout(evidenceTimer);
         // A last checkpoint over everything written, so an export after a stop covers it.
         await checkpoints.checkpoint({ force: true }).catch((err: unknown) => logger.error({ err }, "final evidence checkpoint failed"));
+      },
+    },
+    {
+      name: "retention",
+      start() {
+        if (config.retention.evidencePayloadDays === 0) return;
+        // At start, then every 6 hours.
+        const tick = () => {
+          retentionRun = pruneEvidence()
+            .catch((err: unknown) => logger.error({ err }, "evidence retention failed"))
+            .finally(() => {
+              if (retentionStopped) return;
+              retentionTimer = setTimeout(tick, 6 * 3_600_000);
+              retentionTimer.unref();
+            });
+        };
+        tick();
+      },
+      async stop() {
+        retentionStopped = true;
+        if (retentionTimer !== undefined) clearTimeout(retentionTimer);
+        await retentionRun; // a run in progress ends before the store closes
       },
     },
     {
@@ -693,6 +735,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
     },
     tables,
     checkDeadlines,
+    pruneEvidence,
     rotateSigningKey,
   };
   // SIGHUP also re-reads the mapping tables (a new version in mapping.tablesDir); a set that does not load is

@@ -46,6 +46,7 @@ describe("parseNodeConfig", () => {
     expect(c.limits).toEqual({ maxMessageBytes: 4 * 1024 * 1024, timestampWindowMs: 300_000, maxInFlight: 256, perPartnerRate: 500, perPartnerBurst: 1_000, perPartnerInFlight: 64 });
     expect(c.store).toEqual({ writeBufferSize: 32 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
     expect(c.backup).toEqual({ dir: "/srv/node/backups", everyHours: 0, keep: 7 });
+    expect(c.retention).toEqual({ evidencePayloadDays: 0 });
     expect(c.shutdown).toEqual({ graceMs: 5000, drainDelayMs: 0 });
   });
 
@@ -62,11 +63,13 @@ describe("parseNodeConfig", () => {
         log: { level: "debug" },
         store: { writeBufferSize: 8 * 1024 * 1024 },
         backup: { dir: "../backups/qingpu", everyHours: 24, keep: 30 },
+        retention: { evidencePayloadDays: 1095 },
       },
       { baseDir: "/srv/node" },
     );
     expect(c.store).toEqual({ writeBufferSize: 8 * 1024 * 1024, cacheSize: 8 * 1024 * 1024 });
     expect(c.backup).toEqual({ dir: "/srv/backups/qingpu", everyHours: 24, keep: 30 });
+    expect(c.retention).toEqual({ evidencePayloadDays: 1095 });
     expect(c.dataDir).toBe("/var/lib/tongban");
     expect(c.federation.listen).toEqual({ host: "::1", port: 0 });
     expect(c.federation.retiredKeys).toEqual(["/srv/node/pki/tls.2026.key", "/keys/tls.2025.key"]);
@@ -99,6 +102,8 @@ describe("parseNodeConfig", () => {
     ["a backup schedule in minutes", (r: Record<string, unknown>) => (r["backup"] = { everyHours: 0.5 }), "backup.everyHours", /whole number/],
     ["keeping no backup", (r: Record<string, unknown>) => (r["backup"] = { keep: 0 }), "backup.keep", /between|at least/],
     ["a misspelt backup key", (r: Record<string, unknown>) => (r["backup"] = { directory: "b" }), "backup.directory", /unknown key/],
+    ["a negative retention", (r: Record<string, unknown>) => (r["retention"] = { evidencePayloadDays: -1 }), "retention.evidencePayloadDays", /between|at least/],
+    ["a misspelt retention key", (r: Record<string, unknown>) => (r["retention"] = { payloadDays: 30 }), "retention.payloadDays", /unknown key/],
     ["a retired key that is not a path", (r: Record<string, unknown>) => (r["federation"] = { tlsCert: "a", tlsKey: "b", retiredKeys: ["c", 7] }), "federation.retiredKeys[1]", /file path/],
     ["retired signing keys on a JOSE node", (r: Record<string, unknown>) => (r["signing"] = { cert: "a", key: "b", retiredKeys: ["c"] }), "signing.retiredKeys", /only an SM2SM3 node/],
     ["a fractional grace", (r: Record<string, unknown>) => (r["shutdown"] = { graceMs: 1.5 }), "shutdown.graceMs", /whole number/],

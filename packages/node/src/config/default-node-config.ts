@@ -49,6 +49,7 @@ export function defaultNodeConfig(nodeId: string, dir: string): NodeConfig {
     limits: { maxMessageBytes: D.maxMessageBytes, timestampWindowMs: D.timestampWindowMs, maxInFlight: D.maxInFlight, perPartnerRate: D.perPartnerRate, perPartnerBurst: D.perPartnerBurst, perPartnerInFlight: D.perPartnerInFlight },
     store: { writeBufferSize: D.storeWriteBufferSize, cacheSize: D.storeCacheSize },
     backup: { dir: join(dir, L.backups), everyHours: D.backupEveryHours, keep: D.backupKeep },
+    retention: { evidencePayloadDays: D.evidencePayloadDays },
     shutdown: { graceMs: D.shutdownGraceMs, drainDelayMs: D.drainDelayMs },
   };
 }

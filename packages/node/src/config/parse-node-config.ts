@@ -30,13 +30,14 @@ export const NODE_CONFIG_DEFAULTS = Object.freeze({
   backupDir: "backups",
   backupEveryHours: 0,
   backupKeep: 7,
+  evidencePayloadDays: 0,
   shutdownGraceMs: 5_000,
   drainDelayMs: 0,
 });
 
 const TOP_KEYS = [
   "nodeId", "dataDir", "federation", "signing", "trust", "peers", "platform", "mapping",
-  "calendar", "metrics", "log", "retry", "limits", "store", "backup", "shutdown", "console",
+  "calendar", "metrics", "log", "retry", "limits", "store", "backup", "retention", "shutdown", "console",
 ] as const;
 const ALGORITHMS: readonly SignatureAlgorithm[] = ["ES256", "EdDSA", "SM2SM3"];
 const SUITES: readonly Suite[] = ["jose-v1", "gm-v1"];
@@ -174,6 +175,12 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     keep: r.integer(bk, "keep", "backup", D.backupKeep, 1, 100_000),
   };
 
+  const rt = r.object(root["retention"], "retention", false) ?? {};
+  r.known(rt, "retention", ["evidencePayloadDays"]);
+  const retention = {
+    evidencePayloadDays: r.integer(rt, "evidencePayloadDays", "retention", D.evidencePayloadDays, 0, 36_500),
+  };
+
   const sd = r.object(root["shutdown"], "shutdown", false) ?? {};
   r.known(sd, "shutdown", ["graceMs", "drainDelayMs"]);
   const shutdown = {
@@ -202,6 +209,7 @@ export function parseNodeConfig(raw: unknown, options: ParseNodeConfigOptions): 
     limits,
     store,
     backup,
+    retention,
     shutdown,
   };
 }

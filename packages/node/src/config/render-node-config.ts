@@ -59,6 +59,7 @@ export function renderNodeConfig(config: NodeConfig, dir: string): string {
     limits: { ...config.limits },
     store: { ...config.store },
     backup: { ...config.backup, dir: rel(config.backup.dir) },
+    ...(config.retention.evidencePayloadDays === 0 ? {} : { retention: { ...config.retention } }),
     shutdown: { ...config.shutdown },
   };
   return `# Tongban reference node configuration (docs/node.md#configuration).\n# Relative paths resolve against this file's directory.\n${stringify(doc)}`;

@@ -138,6 +138,13 @@ export interface NodeConfig {
     /** This node's backups kept in `dir`: after a new one is written, older ones beyond this are deleted. */
     readonly keep: number;
   };
+  readonly retention: {
+    /**
+     * Days the evidence log keeps its payloads (the envelopes and receipts themselves); the entries and their hashes
+     * stay, so the log and bundles still verify (docs/evidence.md "Retention"). 0: kept for ever.
+     */
+    readonly evidencePayloadDays: number;
+  };
   readonly shutdown: {
     /** Time calls in flight get to finish before they are cancelled, in ms. */
     readonly graceMs: number;

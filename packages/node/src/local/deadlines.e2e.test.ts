@@ -11,11 +11,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPrivateKey } from "node:crypto";
-import { createEnvelope, createFederationRoot, issueNodeCertificates, newMessageId, type NodeCertificates } from "@tongban/sdk";
+import { createEnvelope, createFederationRoot, decodeEntry, issueNodeCertificates, newMessageId, type NodeCertificates } from "@tongban/sdk";
 import { CaseState, HandlingMode } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeNode, type ComposedNode } from "../compose.js";
 import { verifyNodeConfig } from "../config/verify-node-config.js";
+import { auditLog } from "../evidence/audit.js";
+import { storeKeys } from "../store/keys.js";
 import { createNodeLogger } from "../server/node-logger.js";
 import { createNodeMetrics, type NodeMetrics } from "../server/node-metrics.js";
 import { openLevelStore, type LevelStore } from "../store/level-store.js";
@@ -48,7 +50,8 @@ beforeAll(async () => {
   store = await openLevelStore(init.config.dataDir);
   metrics = createNodeMetrics({ nodeId: WUJIANG, processMetrics: false });
   const logger = createNodeLogger({ nodeId: WUJIANG, level: "silent" });
-  composed = await composeNode({ config: init.config, store, trust, logger, metrics, clock: () => now }, { sender: async () => new Uint8Array() });
+  // Evidence retention on (30 days), run by the test through pruneEvidence().
+  composed = await composeNode({ config: { ...init.config, retention: { evidencePayloadDays: 30 } }, store, trust, logger, metrics, clock: () => now }, { sender: async () => new Uint8Array() });
   const wujiangTls = new X509Certificate(init.certificates.tls.certificatePem).publicKey;
   // 青浦 forwards a case (补领结婚证: 1 promised working day at 吴江).
   const caseId = newMessageId();
@@ -121,5 +124,23 @@ describe("deadlines driven by the node", () => {
     expect(warned.map((e) => (e.detail as { certificate: string }).certificate).sort()).toEqual(["signing", "tls"]);
     expect(warned.every((e) => e.alert === true && (e.detail as { days: number }).days <= 10)).toBe(true);
     expect((await composed.checkDeadlines()).filter((e) => e.type === "certificate.expiring")).toEqual([]);
+  });
+
+  it("evidence retention deletes the payloads of entries older than retention.evidencePayloadDays while the node runs; the log still verifies", async () => {
+    const times: number[] = [];
+    for await (const e of store.iterate(storeKeys.evidence.range())) times.push(decodeEntry(e.value).timestamp);
+    let payloads = 0;
+    for await (const _ of store.iterate(storeKeys.evidencePayload.range())) payloads++;
+    expect(payloads).toBeGreaterThan(0);
+    const first = Math.min(...times);
+    const last = Math.max(...times);
+    at(new Date(first + 30 * 86_400_000 - 60_000).toISOString());
+    expect(await composed.pruneEvidence()).toBe(0); // nothing is 30 days old yet
+    at(new Date(last + 31 * 86_400_000).toISOString());
+    expect(await composed.pruneEvidence()).toBe(payloads);
+    for await (const _ of store.iterate(storeKeys.evidencePayload.range())) throw new Error("a payload was left");
+    expect((await metrics.evidencePayloadsPrunedTotal.get()).values[0]?.value).toBe(payloads);
+    const report = await auditLog(store);
+    expect(report).toMatchObject({ ok: true, entries: times.length, payloadsDeleted: payloads });
   });
 });

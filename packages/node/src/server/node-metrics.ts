@@ -21,6 +21,8 @@ export interface NodeMetrics {
   /** Alerts raised, by kind (e.g. outbox.failed, outbox.rejected). */
   readonly alertsTotal: Counter<"kind">;
   readonly backupsTotal: Counter<"result">;
+  /** Evidence payloads deleted by retention (`retention.evidencePayloadDays`). */
+  readonly evidencePayloadsPrunedTotal: Counter<never>;
   readonly backupLastSuccess: Gauge<never>;
   /** 1 while the outbox holds a partner as unreachable (not answering at the transport level), else 0. */
   readonly partnerUnreachable: Gauge<"destination">;
@@ -94,6 +96,11 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       name: "tongban_alerts_total",
       help: "Operator alerts raised, by kind",
       labelNames: ["kind"] as const,
+      registers,
+    }),
+    evidencePayloadsPrunedTotal: new Counter({
+      name: "tongban_evidence_payloads_pruned_total",
+      help: "Evidence payloads deleted by retention (the entries and their hashes stay)",
       registers,
     }),
     backupsTotal: new Counter({
