@@ -32,7 +32,7 @@ import type { Outbox } from "../outbox/outbox.js";
 import type { GroupCommitter } from "../store/group-committer.js";
 import { storeKeys } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
-import { advanceCase, caseByNumber, caseOps, noteOf, readCase, type CaseRecord, type CaseTableRef } from "./case-effects.js";
+import { advanceCase, caseByNumber, caseOpen, caseOps, noteOf, readCase, type CaseRecord, type CaseTableRef } from "./case-effects.js";
 import type { EventLog, NodeEvent } from "./events.js";
 import type { MaterialStore } from "./materials.js";
 import { outboundMessage } from "./outbound.js";
@@ -278,10 +278,8 @@ export class CaseDesk {
   async list(filter: { state?: CaseState; mode?: HandlingMode; partner?: string; after?: string; limit?: number } = {}): Promise<CaseRecord[]> {
     const out: CaseRecord[] = [];
     const limit = filter.limit ?? 100;
-    const range = storeKeys.case.range();
-    const from = filter.after === undefined || filter.after === "" ? { gte: range.gte } : { gt: storeKeys.case.key(filter.after) };
-    for await (const e of this.#d.store.iterate({ ...from, lt: range.lt })) {
-      const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
+    const after = filter.after === undefined || filter.after === "" ? undefined : filter.after;
+    for await (const r of this.#candidates(filter.state, after)) {
       if (filter.state !== undefined && filter.state !== CaseState.UNSPECIFIED && r.snapshot.state !== filter.state) continue;
       if (filter.mode !== undefined && filter.mode !== HandlingMode.UNSPECIFIED && r.snapshot.mode !== filter.mode) continue;
       if (filter.partner !== undefined && filter.partner !== "" && r.partner !== filter.partner) continue;
@@ -294,6 +292,26 @@ export class CaseDesk {
   /** The case a case number (办件编号) names, or undefined (the case-number index). */
   async byNumber(caseNumber: string): Promise<CaseRecord | undefined> {
     return caseByNumber(this.#d.store, caseNumber);
+  }
+
+  /**
+   * The cases a listing walks, in case-id order after `after`: for a state in which a case is still open, only the
+   * open cases (the case-open index, kept in the same order), so a page of open cases costs what is open, not every
+   * case the node ever handled; otherwise every case.
+   */
+  async *#candidates(state: CaseState | undefined, after: string | undefined): AsyncGenerator<CaseRecord> {
+    const store = this.#d.store;
+    const openOnly = state !== undefined && state !== CaseState.UNSPECIFIED && caseOpen({ snapshot: { state } } as CaseRecord);
+    const c = openOnly ? storeKeys.caseOpen : storeKeys.case;
+    const range = c.range();
+    const from = after === undefined ? { gte: range.gte } : { gt: c.key(after) };
+    for await (const e of store.iterate({ ...from, lt: range.lt })) {
+      if (!openOnly) yield JSON.parse(dec.decode(e.value)) as CaseRecord;
+      else {
+        const r = await readCase(store, storeKeys.caseOpen.decode(e.key)[0]);
+        if (r !== undefined) yield r;
+      }
+    }
   }
 
   async #byRequest(requestId: string): Promise<CaseRecord | undefined> {

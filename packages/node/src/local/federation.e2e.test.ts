@@ -242,6 +242,25 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     expect(seen).toEqual(cases.map((c) => c.caseId).sort().reverse());
   });
 
+  it("ListCases by state pages through exactly the cases in that state, open or ended, at both nodes", async () => {
+    for (const node of [QINGPU, WUJIANG]) {
+      const { cases: all } = await platform(node).listCases({ pageSize: 500 });
+      const states = [...new Set(all.map((c) => c.state))];
+      expect(states.length).toBeGreaterThan(1);
+      for (const state of states) {
+        const seen: string[] = [];
+        let pageToken = "";
+        do {
+          const page = await platform(node).listCases({ state, pageSize: 2, pageToken });
+          expect(page.cases.length).toBeLessThanOrEqual(2);
+          seen.push(...page.cases.map((c) => c.caseId));
+          pageToken = page.nextPageToken;
+        } while (pageToken !== "");
+        expect(seen, `${node} ${CaseState[state]}`).toEqual(all.filter((c) => c.state === state).map((c) => c.caseId));
+      }
+    }
+  });
+
   it("streams case events to the platform (WatchEvents) from a cursor", async () => {
     const { caseId } = await submit();
     const seen: string[] = [];
