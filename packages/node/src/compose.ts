@@ -23,13 +23,12 @@ import {
   type MappingRegistry,
   startSignatureWorker,
 } from "@tongban/sdk";
-import { CaseState } from "@tongban/sdk/gen";
 import { startConsole, type ConsoleHandle } from "./console/console-server.js";
 import { DirectoryState } from "./directory/directory-state.js";
 import { Checkpoints } from "./evidence/checkpoints.js";
 import { EvidenceLog } from "./evidence/evidence-log.js";
 import { CaseDesk, materialsBefore, type CaseDeskDeps } from "./handlers/case-desk.js";
-import { buildCaseIndexes, caseEffects, caseOps, deadlineWatched, watchedCases, type CaseRecord } from "./handlers/case-effects.js";
+import { buildCaseIndexes, caseEffects, caseOps, deadlineWatched, watchedCases } from "./handlers/case-effects.js";
 import { EventLog, type NodeEvent } from "./handlers/events.js";
 import { JointDesk, isJointBody } from "./handlers/joint.js";
 import { MATERIAL_CHUNK_BYTES, MaterialStore } from "./handlers/materials.js";
@@ -118,7 +117,6 @@ const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 export const RETIRED_KEYS_KEPT = 2;
 /** Own certificates expiring within this many days raise `certificate.expiring`. */
 export const CERTIFICATE_WARNING_DAYS = 30;
-const dec = new TextDecoder();
 
 /** Builds intake, outbox, case desk, event log and the two services of a node. */
 export async function composeNode(parts: OpenedNodeParts, options: ComposeOptions = {}): Promise<ComposedNode> {
@@ -203,7 +201,7 @@ export async function composeNode(parts: OpenedNodeParts, options: ComposeOption
   await events.open();
   // A store written before the case indexes existed gets them once (docs/node-store.md).
   const indexed = await buildCaseIndexes(store);
-  if (indexed > 0) logger.info({ cases: indexed }, "case indexes (case numbers, deadlines watched) built from the case records");
+  if (indexed > 0) logger.info({ records: indexed }, "case indexes (case numbers, open cases, deadlines watched, open joint cases) built from the records");
   const materials = new MaterialStore(store);
   // Before any server listens: what uploads cut short by a crash left behind goes (docs/node.md "Materials").
   const swept = await materials.recover();

@@ -75,7 +75,6 @@ const dec = new TextDecoder();
 const encode = (r: OutboxRecord) => enc.encode(JSON.stringify(r));
 const decode = (b: Uint8Array) => JSON.parse(dec.decode(b)) as OutboxRecord;
 const EMPTY = new Uint8Array();
-/** The put of an outbox record, noting its status for the outbox ledger (which then need not decode it). */
 /**
  * The operations that write an outbox record: the record, noted for the outbox ledger (which then need not decode
  * it), and its `outbox-open` index entry — put while the message is not acknowledged, deleted once it is.
