@@ -184,4 +184,19 @@ describe("OutboxLedger", () => {
     expect([...reread.unacknowledged().keys()]).toEqual([id]);
     await o.committer.close();
   });
+
+  it("a batch whose outbox record cannot be read is refused whole, and the ledger keeps what it had", async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const o = await outboxOn(store, () => 0.9, { now: 5_000_000 });
+    await o.enqueue();
+    const before = o.ledger.counts();
+    const good = outboxOps({ messageId: newMessageId(), destination: WUJIANG, caseId: "", envelope: new Uint8Array([1]), receiptDigest: randomBytes(32) }, 99, 5_000_000);
+    const garbage = { type: "put" as const, key: storeKeys.outbox.key(newMessageId()), value: new TextEncoder().encode("not json") };
+    await expect(o.committer.commit([...good, garbage])).rejects.toThrow();
+    expect(o.ledger.counts()).toEqual(before);
+    expect(o.ledger.maxOrder).toBe(1);
+    expect(o.ledger.counts()).toEqual(await scanCounts(store));
+    await o.committer.close();
+  });
 });

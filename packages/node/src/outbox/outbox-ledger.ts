@@ -128,12 +128,11 @@ export class OutboxLedger implements BatchHook {
     for (const op of batch) {
       if (op.type !== "put" || !storeKeys.outbox.has(op.key)) continue;
       const [messageId] = storeKeys.outbox.decode(op.key);
-      undo ??= { open: [], acked: [], maxOrder: this.#maxOrder };
+      // Kept at once, so that a throw part way (a record that does not decode) is undone by settle(false) too.
+      undo = this.#undo ??= { open: [], acked: [], maxOrder: this.#maxOrder };
       this.#take(messageId, op.note?.outbox ?? noteOf(JSON.parse(dec.decode(op.value)) as OutboxRecord), false, undo);
     }
-    if (undo === undefined) return [];
-    this.#undo = undo;
-    return [this.#stored()];
+    return undo === undefined ? [] : [this.#stored()];
   }
 
   settle(ok: boolean): void {
