@@ -111,12 +111,7 @@ function showBackup(what: string, info: BackupInfo, file: string | undefined, ou
 async function backup(configFile: string, out: Output): Promise<void> {
   const config = await loadNodeConfig(configFile);
   // Never create a store here: a wrong dataDir would give an empty backup.
-  const store = await openLevelStore(config.dataDir, { ...config.store, createIfMissing: false }).catch((err: unknown) => {
-    if (err instanceof TongbanError && (err.details as { reason?: string } | undefined)?.reason === "locked") {
-      throw new CliError("STORE_UNAVAILABLE", `the node's store is in use (is the node running?): send the running node SIGUSR2 to have it write a backup into ${config.backup.dir}`);
-    }
-    throw err;
-  });
+  const store = await openStoppedStore(config, `send the running node SIGUSR2 to have it write a backup into ${config.backup.dir}`);
   try {
     const info = await writeBackupInto(store, config.backup.dir, { nodeId: config.nodeId, keep: config.backup.keep });
     showBackup("written", info, info.file, out);
@@ -275,14 +270,19 @@ async function check(file: string, out: Output, ctx: CommandContext, withStore =
   if (issues.length > 0) ctx.setExitCode(1);
 }
 
-/** The differences between the stopped node's indexes and its records (checkIndexes); refuses a running node's store. */
-async function storeProblems(config: NodeConfig): Promise<string[]> {
-  const store = await openLevelStore(config.dataDir, { ...config.store, createIfMissing: false }).catch((err: unknown) => {
+/** Opens a stopped node's existing store (never creates one); a running node's is refused with STORE_UNAVAILABLE and `whenRunning`. */
+async function openStoppedStore(config: NodeConfig, whenRunning: string) {
+  return openLevelStore(config.dataDir, { ...config.store, createIfMissing: false }).catch((err: unknown) => {
     if (err instanceof TongbanError && (err.details as { reason?: string } | undefined)?.reason === "locked") {
-      throw new CliError("STORE_UNAVAILABLE", "the node's store is in use (is the node running?): stop it to check its store");
+      throw new CliError("STORE_UNAVAILABLE", `the node's store is in use (is the node running?): ${whenRunning}`);
     }
     throw err;
   });
+}
+
+/** The differences between the stopped node's indexes and its records (checkIndexes); refuses a running node's store. */
+async function storeProblems(config: NodeConfig): Promise<string[]> {
+  const store = await openStoppedStore(config, "stop it to check its store");
   try {
     return await checkIndexes(store);
   } finally {
