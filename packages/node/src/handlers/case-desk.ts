@@ -279,7 +279,7 @@ export class CaseDesk {
     const out: CaseRecord[] = [];
     const limit = filter.limit ?? 100;
     const after = filter.after === undefined || filter.after === "" ? undefined : filter.after;
-    for await (const r of this.#candidates(filter.state, after)) {
+    for await (const r of this.#candidates(filter.state, filter.partner, after)) {
       if (filter.state !== undefined && filter.state !== CaseState.UNSPECIFIED && r.snapshot.state !== filter.state) continue;
       if (filter.mode !== undefined && filter.mode !== HandlingMode.UNSPECIFIED && r.snapshot.mode !== filter.mode) continue;
       if (filter.partner !== undefined && filter.partner !== "" && r.partner !== filter.partner) continue;
@@ -295,23 +295,33 @@ export class CaseDesk {
   }
 
   /**
-   * The cases a listing walks, in case-id order after `after`: for a state in which a case is still open, only the
-   * open cases (the case-open index, kept in the same order), so a page of open cases costs what is open, not every
-   * case the node ever handled; otherwise every case.
+   * The cases a listing walks, in case-id order after `after`, from the narrowest index that holds them all: one
+   * partner's cases (case-partner), or for a state in which a case is still open only the open cases (case-open) —
+   * both kept in case-id order, so page tokens mean the same — otherwise every case.
    */
-  async *#candidates(state: CaseState | undefined, after: string | undefined): AsyncGenerator<CaseRecord> {
+  async *#candidates(state: CaseState | undefined, partner: string | undefined, after: string | undefined): AsyncGenerator<CaseRecord> {
     const store = this.#d.store;
-    const openOnly = state !== undefined && state !== CaseState.UNSPECIFIED && caseOpen({ snapshot: { state } } as CaseRecord);
-    const c = openOnly ? storeKeys.caseOpen : storeKeys.case;
-    const range = c.range();
-    const from = after === undefined ? { gte: range.gte } : { gt: c.key(after) };
-    for await (const e of store.iterate({ ...from, lt: range.lt })) {
-      if (!openOnly) yield JSON.parse(dec.decode(e.value)) as CaseRecord;
-      else {
+    if (partner !== undefined && partner !== "") {
+      const range = storeKeys.casePartner.range(partner);
+      const from = after === undefined ? { gte: range.gte } : { gt: storeKeys.casePartner.key(partner, after) };
+      for await (const e of store.iterate({ ...from, lt: range.lt })) {
+        const r = await readCase(store, storeKeys.casePartner.decode(e.key)[1]);
+        if (r !== undefined) yield r;
+      }
+      return;
+    }
+    if (state !== undefined && state !== CaseState.UNSPECIFIED && caseOpen({ snapshot: { state } } as CaseRecord)) {
+      const range = storeKeys.caseOpen.range();
+      const from = after === undefined ? { gte: range.gte } : { gt: storeKeys.caseOpen.key(after) };
+      for await (const e of store.iterate({ ...from, lt: range.lt })) {
         const r = await readCase(store, storeKeys.caseOpen.decode(e.key)[0]);
         if (r !== undefined) yield r;
       }
+      return;
     }
+    const range = storeKeys.case.range();
+    const from = after === undefined ? { gte: range.gte } : { gt: storeKeys.case.key(after) };
+    for await (const e of store.iterate({ ...from, lt: range.lt })) yield JSON.parse(dec.decode(e.value)) as CaseRecord;
   }
 
   async #byRequest(requestId: string): Promise<CaseRecord | undefined> {

@@ -98,7 +98,7 @@ export function deadlineWatched(record: CaseRecord): boolean {
 
 /**
  * The operations that write a case record, with its index entries in the
- * same batch: its case number (`case-number`), whether it is open
+ * same batch: its case number (`case-number`), its partner (`case-partner`), whether it is open
  * (`case-open`) and, at the handling site, whether its deadline is watched
  * (`deadline-watch`).
  */
@@ -106,6 +106,7 @@ export function caseOps(record: CaseRecord): BatchOp[] {
   const caseId = record.snapshot.caseId;
   const ops: BatchOp[] = [{ type: "put", key: storeKeys.case.key(caseId), value: enc.encode(JSON.stringify(record)) }];
   if (record.caseNumber !== undefined && record.caseNumber !== "") ops.push({ type: "put", key: storeKeys.caseNumber.key(record.caseNumber, caseId), value: EMPTY });
+  if (record.partner !== "") ops.push({ type: "put", key: storeKeys.casePartner.key(record.partner, caseId), value: EMPTY });
   ops.push(caseOpen(record) ? { type: "put", key: storeKeys.caseOpen.key(caseId), value: EMPTY } : { type: "del", key: storeKeys.caseOpen.key(caseId) });
   if (deadlineWatched(record)) ops.push({ type: "put", key: storeKeys.deadlineWatch.key(caseId), value: EMPTY });
   else if (record.role === "handling" && record.deadline !== undefined) ops.push({ type: "del", key: storeKeys.deadlineWatch.key(caseId) });
@@ -142,7 +143,7 @@ export async function* watchedCases(store: Store): AsyncGenerator<string> {
 }
 
 /**
- * Builds the case indexes (`case-number`, `case-open`, `deadline-watch`,
+ * Builds the case indexes (`case-number`, `case-partner`, `case-open`, `deadline-watch`,
  * `joint-open`) from the case and joint records, once, for a store written before they existed; a later start
  * finds them built and reads nothing. Returns how many records it read.
  */

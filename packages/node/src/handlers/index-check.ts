@@ -19,7 +19,7 @@ function compare(problems: string[], what: string, index: Set<string>, records: 
 
 /**
  * Checks every index the node keeps beside its records against the records
- * themselves — case numbers, open cases, watched deadlines, open joint cases,
+ * themselves — case numbers, partners, open cases, watched deadlines, open joint cases,
  * the outbox ledger (open messages and the stored tally) and uploads left
  * marked as under way — and returns the differences (none when all agree).
  * Reads the whole store: for a stopped node (the reliability harness, an
@@ -29,16 +29,19 @@ function compare(problems: string[], what: string, index: Set<string>, records: 
 export async function checkIndexes(store: Store): Promise<string[]> {
   const problems: string[] = [];
   const numbers = new Set<string>();
+  const partners = new Set<string>();
   const open = new Set<string>();
   const watched = new Set<string>();
   for await (const e of store.iterate(storeKeys.case.range())) {
     const r = JSON.parse(dec.decode(e.value)) as CaseRecord;
     const id = r.snapshot.caseId;
     if (r.caseNumber !== undefined && r.caseNumber !== "") numbers.add(`${r.caseNumber}\u0000${id}`);
+    if (r.partner !== "") partners.add(`${r.partner}\u0000${id}`);
     if (caseOpen(r)) open.add(id);
     if (deadlineWatched(r)) watched.add(id);
   }
   compare(problems, "case-number", await keysOf(store, storeKeys.caseNumber), numbers);
+  compare(problems, "case-partner", await keysOf(store, storeKeys.casePartner), partners);
   compare(problems, "case-open", await keysOf(store, storeKeys.caseOpen), open);
   compare(problems, "deadline-watch", await keysOf(store, storeKeys.deadlineWatch), watched);
   const joints = new Set<string>();

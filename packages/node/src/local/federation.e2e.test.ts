@@ -246,22 +246,27 @@ describe("remote receipt (异地代收代办) across three real nodes", () => {
     expect(seen).toEqual(cases.map((c) => c.caseId).sort().reverse());
   });
 
-  it("ListCases by state pages through exactly the cases in that state, open or ended, at both nodes", async () => {
+  it("ListCases by state or by partner pages through exactly the cases that match, at both nodes", async () => {
     for (const node of [QINGPU, WUJIANG]) {
       const { cases: all } = await platform(node).listCases({ pageSize: 500 });
-      const states = [...new Set(all.map((c) => c.state))];
-      expect(states.length).toBeGreaterThan(1);
-      for (const state of states) {
+      const pages = async (filter: { state?: CaseState; partner?: string }) => {
         const seen: string[] = [];
         let pageToken = "";
         do {
-          const page = await platform(node).listCases({ state, pageSize: 2, pageToken });
+          const page = await platform(node).listCases({ ...filter, pageSize: 2, pageToken });
           expect(page.cases.length).toBeLessThanOrEqual(2);
           seen.push(...page.cases.map((c) => c.caseId));
           pageToken = page.nextPageToken;
         } while (pageToken !== "");
-        expect(seen, `${node} ${CaseState[state]}`).toEqual(all.filter((c) => c.state === state).map((c) => c.caseId));
-      }
+        return seen;
+      };
+      const states = [...new Set(all.map((c) => c.state))];
+      expect(states.length).toBeGreaterThan(1);
+      for (const state of states) expect(await pages({ state }), `${node} ${CaseState[state]}`).toEqual(all.filter((c) => c.state === state).map((c) => c.caseId));
+      const partners = [...new Set(all.map((c) => c.partner))];
+      for (const partner of partners) expect(await pages({ partner }), `${node} with ${partner}`).toEqual(all.filter((c) => c.partner === partner).map((c) => c.caseId));
+      const open = states.find((s) => s !== CaseState.RESULT_DELIVERED && s !== CaseState.REFUSED && s !== CaseState.WITHDRAWN && s !== CaseState.ARCHIVED)!;
+      expect(await pages({ state: open, partner: partners[0]! })).toEqual(all.filter((c) => c.state === open && c.partner === partners[0]).map((c) => c.caseId));
     }
   });
 
@@ -331,7 +336,7 @@ describe("delivery when a partner is offline", () => {
     let store = await openLevelStore(node.config.dataDir);
     const strip: BatchOp[] = [storeKeys.meta.key("case-indexes"), storeKeys.meta.key("outbox-ledger")].map((key) => ({ type: "del", key }));
     const held: Record<string, number> = {};
-    for (const c of [storeKeys.caseNumber, storeKeys.caseOpen, storeKeys.deadlineWatch, storeKeys.jointOpen, storeKeys.outboxOpen]) {
+    for (const c of [storeKeys.caseNumber, storeKeys.casePartner, storeKeys.caseOpen, storeKeys.deadlineWatch, storeKeys.jointOpen, storeKeys.outboxOpen]) {
       for await (const e of store.iterate(c.range())) {
         strip.push({ type: "del", key: e.key });
         held[c.name] = (held[c.name] ?? 0) + 1;

@@ -33,6 +33,8 @@ export const storeKeys = Object.freeze({
   deadlineWatch: new Collection("deadline-watch", [stringPart] as const),
   /** Cases not yet ended (any role), empty values: the console's overview reads these only. */
   caseOpen: new Collection("case-open", [stringPart] as const),
+  /** Cases by partner node and case id, empty values: ListCases for one partner reads these only. */
+  casePartner: new Collection("case-partner", [stringPart, stringPart] as const),
   /** Joint cases still open, empty values: the minute's overdue check reads these only. */
   jointOpen: new Collection("joint-open", [stringPart] as const),
   /** The evidence log (docs/evidence.md): canonical entry bytes by index. */
