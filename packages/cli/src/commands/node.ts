@@ -254,7 +254,7 @@ async function check(file: string, out: Output, ctx: CommandContext, withStore =
     if (withStore && !existsSync(config.dataDir)) rows.push(["store indexes", "warn", "no store yet: the node has not been started"]);
     else if (withStore) {
       const problems = await storeProblems(config);
-      if (problems.length === 0) rows.push(["store indexes", "ok", "case numbers, open cases, deadlines, open joint cases, outbox ledger agree with the records"]);
+      if (problems.length === 0) rows.push(["store indexes", "ok", "case numbers, partners, open cases, deadlines, open joint cases, outbox ledger agree with the records"]);
       for (const p of problems) rows.push(["store indexes", "FAIL", p]);
       if (problems.length > 0) issues = problems.map((reason) => ({ path: "store", reason }));
     }
