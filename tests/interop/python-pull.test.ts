@@ -1,11 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLocalFederation, until, type LocalFederation } from "@tongban/node";
-import { CaseState, HandlingMode, MessageStatus } from "@tongban/sdk/gen";
+import { startLocalFederation, submitApplication, until, type LocalFederation } from "@tongban/node";
+import { CaseState, MessageStatus } from "@tongban/sdk/gen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PYTHON, QINGPU, WUJIANG } from "./fixture.js";
 
@@ -44,27 +43,9 @@ describe("a Python pull client (grpcio) as a pull node of a reference node", () 
     // 吴江's own node is down: only the Python client pulls for 吴江.
     await fed.stopNode(WUJIANG);
     const qingpu = fed.node(QINGPU).platform!;
-    const materials = [];
-    for (const code of ["M001", "M002", "M003"]) {
-      const data = new TextEncoder().encode(`${code} scanned for the pull interop ${Math.random()}`);
-      const digest = createHash("sha256").update(data).digest();
-      await qingpu.uploadMaterial((async function* () {
-        yield { digest, digestAlgorithm: "sha256", totalSize: BigInt(data.length), offset: 0n, data };
-      })());
-      materials.push({ materialId: code, name: code, nationalCode: code, size: BigInt(data.length), digest, digestAlgorithm: "sha256" });
-    }
-    const { view } = await qingpu.submitApplication({
-      requestId: `pull-interop-${Math.random()}`,
-      handlingNode: WUJIANG,
-      application: {
-        mode: HandlingMode.REMOTE_RECEIPT,
-        item: { receivingCode: "11310118310118012U000TB00000101" },
-        applicant: { name: "张三", idNumber: "11010519491231002X" },
-        form: [{ name: "申请人姓名", value: "张三" }, { name: "出生日期", value: "19491231" }, { name: "性别", value: "男" }, { name: "联系地址", value: "江苏省|苏州市|吴江区" }],
-        materials,
-      },
-    });
-    const caseId = view!.caseId;
+    // The standard test application, with its three materials uploaded at 青浦.
+    const caseId = await submitApplication(qingpu, WUJIANG, `pull-interop-${Math.random()}`);
+    const { view } = await qingpu.getCase({ caseId });
     const messageId = view!.timeline.find((t) => t.messageId !== "")!.messageId;
 
     const child = spawn(PYTHON, [CLIENT, fed.node(QINGPU).node!.addresses!.federation, "--ca", join(dir, "root.pem"), "--cert", join(dir, "wujiang.tls.crt"), "--key", join(dir, "wujiang.tls.key"),

@@ -92,7 +92,7 @@ export { verifyResultDocuments, type DocumentReport, type ResultVerification, ty
 export { caseView, platformService, type PlatformServiceDeps } from "./server/platform-service.js";
 
 // local: node directories (`tongban node init`) and a federation on loopback (demo, tests)
-export { NODE_REQUEST_FILES, freePort, freePorts, initNodeDirectory, initNodeRequestDirectory, startLocalFederation, until } from "./local/index.js";
+export { NODE_REQUEST_FILES, freePort, freePorts, initNodeDirectory, initNodeRequestDirectory, startLocalFederation, submitApplication, until } from "./local/index.js";
 export type { InitNodeDirectoryOptions, InitNodeRequestOptions, InitializedNode, RequestedNode, LocalFederation, LocalFederationOptions, LocalNode, LocalNodeSpec } from "./local/index.js";
 
 // evidence: the log in the node, checkpoints and witnessing, audit, bundles, retention
